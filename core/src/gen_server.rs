@@ -1,0 +1,669 @@
+//! GenServer: a process that holds state and answers calls, casts and plain messages.
+//!
+//! | Elixir                                        | bough                                            |
+//! |-----------------------------------------------|--------------------------------------------------|
+//! | `use GenServer`                               | `impl GenServer for T` (+ `#[gen_server]` on `T`)|
+//! | `init(arg)` → `{:ok, state}`                  | `init(args)` → [`Init::Ok`]`(state)`             |
+//! | `{:ok, state, {:continue, c}}`                | [`Init::Continue`]`(state, c)`                   |
+//! | `:ignore` / `{:stop, reason}`                 | [`Init::Ignore`] / [`Init::Stop`]`(reason)`      |
+//! | `handle_call(msg, from, state)`               | `handle_call(&mut self, msg, from)` → [`Reply`]  |
+//! | `handle_cast(msg, state)`                     | `handle_cast(&mut self, msg)` → [`NoReply`]      |
+//! | `handle_info(msg, state)`                     | `handle_info(&mut self, msg)` → [`NoReply`]      |
+//! | `handle_continue(c, state)`                   | `handle_continue(&mut self, c)` → [`NoReply`]    |
+//! | `terminate(reason, state)`                    | `terminate(&mut self, &reason)`                  |
+//! | `GenServer.start_link(M, arg, name: n)`       | [`start_link_with`]`::<M>(arg, StartOptions::new().name(n))` |
+//! | `GenServer.call(server, msg)`                 | [`Server::call`] or [`call`]`(dest, msg)` (5 s)  |
+//! | `GenServer.call(server, msg, timeout)`        | [`Server::call_timeout`]                         |
+//! | `GenServer.cast(server, msg)`                 | [`Server::cast`] or [`cast`]                     |
+//! | `send(pid, msg)`                              | [`Server::send`] or [`send`] → `handle_info`     |
+//! | `GenServer.reply(from, reply)`                | [`ReplyTo::reply`]                               |
+//! | `GenServer.stop(server, reason)`              | [`Server::stop`] or [`stop`]                     |
+//! | `GenServer.whereis(name)`                     | [`Server::whereis`], [`whereis`](crate::whereis) |
+//!
+//! The state is the server value itself, so callbacks take `&mut self` and return only what
+//! happens next. Messages are typed: each server names its call, reply, cast, info and
+//! continue types. Use [`Never`] for the kinds it does not take (`#[gen_server]` on the
+//! `impl` block fills them in for you).
+//!
+//! ```
+//! use bough_core::prelude::*;
+//!
+//! struct Counter(u64);
+//!
+//! enum Request { Get, Add(u64) }
+//!
+//! impl GenServer for Counter {
+//!     type Args = u64;
+//!     type Call = Request;
+//!     type Reply = u64;
+//!     type Cast = Never;
+//!     type Info = Never;
+//!     type Continue = Never;
+//!
+//!     async fn init(start: u64) -> Init<Self> {
+//!         Init::Ok(Counter(start))
+//!     }
+//!
+//!     async fn handle_call(&mut self, request: Request, _from: ReplyTo<u64>) -> Reply<Self> {
+//!         match request {
+//!             Request::Get => Reply::Reply(self.0),
+//!             Request::Add(n) => {
+//!                 self.0 += n;
+//!                 Reply::Reply(self.0)
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let counter = gen_server::start_link::<Counter>(40).await?;
+//! assert_eq!(counter.call(Request::Add(2)).await?, 42);
+//! counter.stop(ExitReason::Normal).await?;
+//! assert_eq!(counter.call(Request::Get).await, Err(CallError::NoProc));
+//! # Ok(()) }
+//! ```
+//!
+//! # Differences from OTP
+//!
+//! - A panic in any callback is a crash: `terminate` runs with [`ExitReason::Panic`], then the
+//!   process exits with it. Only that process is affected.
+//! - When its supervisor shuts it down, a server runs `terminate` (OTP runs it only for
+//!   servers that trap exits). bough behaves as if every server trapped exits, because
+//!   cleaning up is what Rust programs expect from a graceful stop. The callback that is
+//!   running is never cancelled mid-way; if the server does not finish within its shutdown
+//!   time, its task is aborted and its state dropped without `terminate`.
+//! - A shutdown request from the supervisor is handled before messages already queued (a
+//!   trapping OTP server would handle the queue first).
+//! - `start_link` outside a supervisor does not link the new process to the caller.
+//! - A call whose every [`ReplyTo`] was dropped without a reply fails at once with
+//!   [`CallError::NoReply`] instead of waiting for its time-out.
+//! - Init time-outs and `{:noreply, state, timeout}` are not provided; use `tokio::time`.
+
+use std::any::type_name;
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::child_spec::{StartCtx, Started};
+use crate::error::{CallError, StartError};
+use crate::exit::ExitReason;
+use crate::mailbox::{Event, Mailbox};
+use crate::pid::Pid;
+use crate::process::{self, Birth, CatchUnwind, Exit, Link};
+use crate::registry::{Name, Registration};
+use crate::reply::{self, ReplyTo};
+
+/// The message type of a kind of message a server does not take; it has no values.
+pub type Never = Infallible;
+
+/// How long [`Server::call`] waits for a reply: Elixir's default 5000 ms.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// The callbacks of a server: Elixir's `GenServer` behaviour.
+///
+/// Only [`init`](GenServer::init) is required. The other callbacks have defaults that match
+/// Elixir's `use GenServer`: a call, cast or continue the server does not handle stops it
+/// with an error; an unhandled info message is logged and dropped; `terminate` does nothing.
+///
+/// Write the callbacks as `async fn`s; the futures must be `Send`, since each server runs
+/// as a task on a multi-threaded runtime.
+pub trait GenServer: Sized + Send + 'static {
+    /// The argument of [`init`](GenServer::init).
+    type Args: Send + 'static;
+    /// The requests [`handle_call`](GenServer::handle_call) answers.
+    type Call: Send + 'static;
+    /// The answer to a call.
+    type Reply: Send + 'static;
+    /// The messages [`handle_cast`](GenServer::handle_cast) takes.
+    type Cast: Send + 'static;
+    /// The messages [`handle_info`](GenServer::handle_info) takes ([`Server::send`]).
+    type Info: Send + 'static;
+    /// What [`handle_continue`](GenServer::handle_continue) takes.
+    type Continue: Send + 'static;
+
+    /// Builds the server from its arguments. The start that runs it returns only after it
+    /// returned; `self_pid()` already answers the new pid.
+    fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
+
+    /// Answers a call. Return [`Reply::Reply`] to answer now, or keep `from` and answer later.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        from: ReplyTo<Self::Reply>,
+    ) -> impl Future<Output = Reply<Self>> + Send {
+        drop((request, from));
+        async { Reply::Stop(unhandled::<Self>("handle_call")) }
+    }
+
+    /// Handles a cast.
+    fn handle_cast(&mut self, message: Self::Cast) -> impl Future<Output = NoReply<Self>> + Send {
+        drop(message);
+        async { NoReply::Stop(unhandled::<Self>("handle_cast")) }
+    }
+
+    /// Handles a plain message sent with [`Server::send`].
+    fn handle_info(&mut self, message: Self::Info) -> impl Future<Output = NoReply<Self>> + Send {
+        drop(message);
+        tracing::warn!(
+            server = type_name::<Self>(),
+            pid = %process::self_pid(),
+            "received an info message but has no handle_info; dropped it"
+        );
+        async { NoReply::NoReply }
+    }
+
+    /// Continues work asked for by [`Init::Continue`] or a `...Continue` result, before any
+    /// message in the mailbox is handled.
+    fn handle_continue(
+        &mut self,
+        continuation: Self::Continue,
+    ) -> impl Future<Output = NoReply<Self>> + Send {
+        drop(continuation);
+        async { NoReply::Stop(unhandled::<Self>("handle_continue")) }
+    }
+
+    /// Runs before the server exits: after a callback returned a stop, after a panic in a
+    /// callback, and on a graceful shutdown by its supervisor or [`Server::stop`]. It does
+    /// not run when the server is killed (`Shutdown::BrutalKill` or a shutdown time-out).
+    fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
+        let _ = reason;
+        async {}
+    }
+}
+
+fn unhandled<S>(callback: &str) -> ExitReason {
+    ExitReason::error(format!("{} received a message but has no {callback}", type_name::<S>()))
+}
+
+/// What [`GenServer::init`] returns.
+pub enum Init<S: GenServer> {
+    /// `{:ok, state}`: the server runs.
+    Ok(S),
+    /// `{:ok, state, {:continue, c}}`: the server runs `handle_continue(c)` before any message.
+    Continue(S, S::Continue),
+    /// `:ignore`: the server does not start; the start returns [`StartError::Ignore`].
+    Ignore,
+    /// `{:stop, reason}`: the server does not start; the start returns [`StartError::Init`].
+    Stop(ExitReason),
+}
+
+/// What [`GenServer::handle_call`] returns.
+#[allow(clippy::enum_variant_names)] // the variants are OTP's result tuples
+pub enum Reply<S: GenServer> {
+    /// `{:reply, reply, state}`.
+    Reply(S::Reply),
+    /// `{:reply, reply, state, {:continue, c}}`.
+    ReplyContinue(S::Reply, S::Continue),
+    /// `{:noreply, state}`: answer later through the kept [`ReplyTo`].
+    NoReply,
+    /// `{:noreply, state, {:continue, c}}`.
+    NoReplyContinue(S::Continue),
+    /// `{:stop, reason, reply, state}`: `terminate` runs, then the caller gets `reply`.
+    StopReply(ExitReason, S::Reply),
+    /// `{:stop, reason, state}`: the caller gets [`CallError::Exited`] unless the server
+    /// answered through its [`ReplyTo`].
+    Stop(ExitReason),
+}
+
+/// What [`GenServer::handle_cast`], [`handle_info`](GenServer::handle_info) and
+/// [`handle_continue`](GenServer::handle_continue) return.
+#[allow(clippy::enum_variant_names)] // the variants are OTP's result tuples
+pub enum NoReply<S: GenServer> {
+    /// `{:noreply, state}`.
+    NoReply,
+    /// `{:noreply, state, {:continue, c}}`.
+    Continue(S::Continue),
+    /// `{:stop, reason, state}`.
+    Stop(ExitReason),
+}
+
+impl<S: GenServer> Default for NoReply<S> {
+    fn default() -> Self {
+        NoReply::NoReply
+    }
+}
+
+pub(crate) enum Envelope<S: GenServer> {
+    Call(S::Call, ReplyTo<S::Reply>),
+    Cast(S::Cast),
+    Info(S::Info),
+    Stop(ExitReason, ReplyTo<()>),
+}
+
+/// How long a call may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timeout {
+    /// Fail with [`CallError::Timeout`] after this long.
+    After(Duration),
+    /// Wait as long as it takes (`:infinity`).
+    Infinity,
+}
+
+impl From<Duration> for Timeout {
+    fn from(duration: Duration) -> Timeout {
+        Timeout::After(duration)
+    }
+}
+
+/// A running server of type `S`: what Elixir code holds as a pid, with the message types
+/// attached. Cheap to clone; clones reach the same process.
+pub struct Server<S: GenServer> {
+    pid: Pid,
+    mailbox: Arc<Mailbox<Envelope<S>>>,
+}
+
+impl<S: GenServer> Server<S> {
+    /// The server's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Whether the server is still running. A `true` can be stale by the time it is read.
+    pub fn is_alive(&self) -> bool {
+        !self.mailbox.is_closed()
+    }
+
+    /// The server registered under `name`, if one of type `S` is.
+    pub fn whereis(name: &Name) -> Option<Server<S>> {
+        lookup(name).ok()
+    }
+
+    /// Calls the server and waits up to [`DEFAULT_CALL_TIMEOUT`] for the reply.
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// Calls the server and waits up to `timeout` for the reply.
+    pub async fn call_timeout(
+        &self,
+        request: S::Call,
+        timeout: impl Into<Timeout>,
+    ) -> Result<S::Reply, CallError> {
+        let (to, rx) = reply::slot();
+        if self.mailbox.push(Envelope::Call(request, to)).is_err() {
+            return Err(CallError::NoProc);
+        }
+        let answer = match timeout.into() {
+            Timeout::Infinity => rx.recv().await,
+            Timeout::After(limit) => match tokio::time::timeout(limit, rx.recv()).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(CallError::Timeout),
+            },
+        };
+        answer.map_err(|_| self.why_unanswered())
+    }
+
+    fn why_unanswered(&self) -> CallError {
+        match self.mailbox.exit_reason() {
+            Some(reason) => CallError::Exited(reason),
+            None => CallError::NoReply,
+        }
+    }
+
+    /// Sends a cast. Never fails: a cast to a server that exited is dropped, as in Elixir.
+    pub fn cast(&self, message: S::Cast) {
+        let _ = self.mailbox.push(Envelope::Cast(message));
+    }
+
+    /// Sends a plain message for [`GenServer::handle_info`]: Elixir's `send(pid, msg)`.
+    /// Never fails.
+    pub fn send(&self, message: S::Info) {
+        let _ = self.mailbox.push(Envelope::Info(message));
+    }
+
+    /// Stops the server with `reason` and waits until it has exited: `terminate` has run,
+    /// its state is dropped and its name is free.
+    ///
+    /// Fails with [`CallError::NoProc`] if it was not running, and with
+    /// [`CallError::Exited`] if it exited for another reason first.
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
+        self.stop_timeout(reason, Timeout::Infinity).await
+    }
+
+    /// Like [`stop`](Server::stop), but gives up waiting after `timeout`; the server still
+    /// stops.
+    pub async fn stop_timeout(
+        &self,
+        reason: ExitReason,
+        timeout: impl Into<Timeout>,
+    ) -> Result<(), CallError> {
+        let (to, rx) = reply::slot();
+        if self.mailbox.push(Envelope::Stop(reason, to)).is_err() {
+            return Err(CallError::NoProc);
+        }
+        let answer = match timeout.into() {
+            Timeout::Infinity => rx.recv().await,
+            Timeout::After(limit) => tokio::time::timeout(limit, rx.recv())
+                .await
+                .map_err(|_| CallError::Timeout)?,
+        };
+        answer.map_err(|_| self.why_unanswered())
+    }
+}
+
+impl<S: GenServer> Clone for Server<S> {
+    fn clone(&self) -> Self {
+        Server {
+            pid: self.pid,
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<S: GenServer> PartialEq for Server<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pid == other.pid
+    }
+}
+
+impl<S: GenServer> Eq for Server<S> {}
+
+impl<S: GenServer> Hash for Server<S> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.pid.hash(state);
+    }
+}
+
+impl<S: GenServer> fmt::Debug for Server<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Server<{}>({})", type_name::<S>(), self.pid)
+    }
+}
+
+fn lookup<S: GenServer>(name: &Name) -> Result<Server<S>, CallError> {
+    let entry = name.lookup().ok_or(CallError::NoProc)?;
+    let found = entry.type_name;
+    let mailbox = entry
+        .handle
+        .downcast::<Mailbox<Envelope<S>>>()
+        .map_err(|_| CallError::WrongType {
+            name: name.to_string(),
+            expected: type_name::<S>(),
+            found,
+        })?;
+    Ok(Server {
+        pid: entry.pid,
+        mailbox,
+    })
+}
+
+/// Where a call, cast or message goes: a server handle or a name, like the `server`
+/// argument of Elixir's `GenServer` functions.
+pub enum Dest<'a, S: GenServer> {
+    /// A running server.
+    Server(&'a Server<S>),
+    /// Whatever server of type `S` is registered under the name when the message is sent.
+    Name(Name),
+}
+
+impl<S: GenServer> Dest<'_, S> {
+    fn resolve(&self) -> Result<Cow<'_, Server<S>>, CallError> {
+        match self {
+            Dest::Server(server) => Ok(Cow::Borrowed(*server)),
+            Dest::Name(name) => lookup(name).map(Cow::Owned),
+        }
+    }
+}
+
+impl<'a, S: GenServer> From<&'a Server<S>> for Dest<'a, S> {
+    fn from(server: &'a Server<S>) -> Self {
+        Dest::Server(server)
+    }
+}
+
+impl<S: GenServer> From<Name> for Dest<'_, S> {
+    fn from(name: Name) -> Self {
+        Dest::Name(name)
+    }
+}
+
+impl<S: GenServer> From<&Name> for Dest<'_, S> {
+    fn from(name: &Name) -> Self {
+        Dest::Name(name.clone())
+    }
+}
+
+impl<S: GenServer> From<&'static str> for Dest<'_, S> {
+    fn from(name: &'static str) -> Self {
+        Dest::Name(Name::local(name))
+    }
+}
+
+/// Calls a server or a name: `GenServer.call(server, request)`.
+///
+/// ```
+/// # use bough_core::prelude::*;
+/// # struct Echo;
+/// # impl GenServer for Echo {
+/// #     type Args = (); type Call = u8; type Reply = u8; type Cast = Never; type Info = Never;
+/// #     type Continue = Never;
+/// #     async fn init(_: ()) -> Init<Self> { Init::Ok(Echo) }
+/// #     async fn handle_call(&mut self, n: u8, _: ReplyTo<u8>) -> Reply<Self> { Reply::Reply(n) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// gen_server::start_link_with::<Echo>((), StartOptions::new().name("echo")).await.unwrap();
+/// assert_eq!(gen_server::call::<Echo>("echo", 7).await, Ok(7));
+/// assert_eq!(gen_server::call::<Echo>("nobody", 7).await, Err(CallError::NoProc));
+/// # }
+/// ```
+pub async fn call<S: GenServer>(
+    server: impl Into<Dest<'_, S>>,
+    request: S::Call,
+) -> Result<S::Reply, CallError> {
+    server.into().resolve()?.call(request).await
+}
+
+/// Calls a server or a name with a time-out: `GenServer.call(server, request, timeout)`.
+pub async fn call_timeout<S: GenServer>(
+    server: impl Into<Dest<'_, S>>,
+    request: S::Call,
+    timeout: impl Into<Timeout>,
+) -> Result<S::Reply, CallError> {
+    server.into().resolve()?.call_timeout(request, timeout).await
+}
+
+/// Casts to a server or a name: `GenServer.cast(server, message)`. Never fails.
+pub fn cast<'a, S: GenServer>(server: impl Into<Dest<'a, S>>, message: S::Cast) {
+    if let Ok(server) = server.into().resolve() {
+        server.cast(message);
+    }
+}
+
+/// Sends a plain message to a server or a name: `send(dest, message)`. Never fails.
+pub fn send<'a, S: GenServer>(server: impl Into<Dest<'a, S>>, message: S::Info) {
+    if let Ok(server) = server.into().resolve() {
+        server.send(message);
+    }
+}
+
+/// Stops a server or a name and waits until it exited: `GenServer.stop(server, reason)`.
+pub async fn stop<S: GenServer>(
+    server: impl Into<Dest<'_, S>>,
+    reason: ExitReason,
+) -> Result<(), CallError> {
+    server.into().resolve()?.stop(reason).await
+}
+
+/// Options of [`start_link_with`]: `GenServer.start_link/3`'s keyword list.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    name: Option<Name>,
+}
+
+impl StartOptions {
+    /// No options.
+    pub fn new() -> StartOptions {
+        StartOptions::default()
+    }
+
+    /// Registers the server under `name` before `init` runs (`name:`).
+    #[must_use]
+    pub fn name(mut self, name: impl Into<Name>) -> StartOptions {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+/// Starts a server: runs `init` and returns once it returned (`GenServer.start_link/2`).
+pub async fn start_link<S: GenServer>(args: S::Args) -> Result<Server<S>, StartError> {
+    start_link_with::<S>(args, StartOptions::new()).await
+}
+
+/// Starts a server with options (`GenServer.start_link/3`).
+///
+/// With a name, the name is taken before `init` runs: a start under a name that is taken
+/// fails at once with [`StartError::AlreadyStarted`] and the holder's pid.
+pub async fn start_link_with<S: GenServer>(
+    args: S::Args,
+    options: StartOptions,
+) -> Result<Server<S>, StartError> {
+    start::<S>(args, options.name, None)
+        .await
+        .map(|(server, _join)| server)
+}
+
+pub(crate) async fn start_supervised<S: GenServer>(
+    args: S::Args,
+    ctx: StartCtx,
+) -> Result<Started, StartError> {
+    let (server, join) = start::<S>(args, ctx.name, Some(ctx.parent)).await?;
+    Ok(Started {
+        pid: server.pid,
+        join,
+        control: server.mailbox,
+    })
+}
+
+async fn start<S: GenServer>(
+    args: S::Args,
+    name: Option<Name>,
+    parent: Option<Arc<dyn Link>>,
+) -> Result<(Server<S>, JoinHandle<()>), StartError> {
+    let pid = Pid::next();
+    let mailbox = Arc::new(Mailbox::<Envelope<S>>::new());
+    let registration = match name {
+        Some(name) => Some(
+            Registration::take(name, pid, mailbox.clone(), type_name::<S>())
+                .map_err(StartError::AlreadyStarted)?,
+        ),
+        None => None,
+    };
+    let birth = Birth::new(pid, registration);
+    let (state, next) = match birth.run_as(S::init(args)).await {
+        Ok(Init::Ok(state)) => (state, None),
+        Ok(Init::Continue(state, next)) => (state, Some(next)),
+        Ok(Init::Ignore) => {
+            mailbox.close(ExitReason::Normal);
+            return Err(StartError::Ignore);
+        }
+        Ok(Init::Stop(reason)) | Err(reason) => {
+            mailbox.close(reason.clone());
+            return Err(StartError::Init(reason));
+        }
+    };
+    let server = Server {
+        pid,
+        mailbox: mailbox.clone(),
+    };
+    let join = process::spawn(birth, mailbox.clone(), parent, run(state, mailbox, next));
+    Ok((server, join))
+}
+
+enum Step<C> {
+    Wait,
+    Continue(C),
+    Stop(ExitReason),
+}
+
+fn step<S: GenServer>(result: Result<NoReply<S>, ExitReason>) -> Step<S::Continue> {
+    match result {
+        Ok(NoReply::NoReply) => Step::Wait,
+        Ok(NoReply::Continue(next)) => Step::Continue(next),
+        Ok(NoReply::Stop(reason)) | Err(reason) => Step::Stop(reason),
+    }
+}
+
+/// The server loop: one message at a time, continues first, then `terminate`.
+async fn run<S: GenServer>(
+    mut state: S,
+    mailbox: Arc<Mailbox<Envelope<S>>>,
+    mut next: Option<S::Continue>,
+) -> Exit {
+    // Kept past `close` so that a caller whose call stopped the server sees its exit reason.
+    let mut held: Option<ReplyTo<S::Reply>> = None;
+    let mut pending: Option<(ReplyTo<S::Reply>, S::Reply)> = None;
+    let mut waiter = None;
+    let reason = loop {
+        let step = if let Some(continuation) = next.take() {
+            step(CatchUnwind::new(state.handle_continue(continuation)).await)
+        } else {
+            match mailbox.recv().await {
+                Event::Signal(reason) => break reason,
+                Event::Message(Envelope::Call(request, from)) => {
+                    let own = from.share();
+                    match CatchUnwind::new(state.handle_call(request, from)).await {
+                        Ok(Reply::Reply(answer)) => {
+                            own.reply(answer);
+                            Step::Wait
+                        }
+                        Ok(Reply::ReplyContinue(answer, next)) => {
+                            own.reply(answer);
+                            Step::Continue(next)
+                        }
+                        Ok(Reply::NoReply) => Step::Wait,
+                        Ok(Reply::NoReplyContinue(next)) => Step::Continue(next),
+                        Ok(Reply::StopReply(reason, answer)) => {
+                            pending = Some((own, answer));
+                            Step::Stop(reason)
+                        }
+                        Ok(Reply::Stop(reason)) | Err(reason) => {
+                            held = Some(own);
+                            Step::Stop(reason)
+                        }
+                    }
+                }
+                Event::Message(Envelope::Cast(message)) => {
+                    step(CatchUnwind::new(state.handle_cast(message)).await)
+                }
+                Event::Message(Envelope::Info(message)) => {
+                    step(CatchUnwind::new(state.handle_info(message)).await)
+                }
+                Event::Message(Envelope::Stop(reason, to)) => {
+                    waiter = Some(to);
+                    Step::Stop(reason)
+                }
+            }
+        };
+        match step {
+            Step::Wait => {}
+            Step::Continue(continuation) => next = Some(continuation),
+            Step::Stop(reason) => break reason,
+        }
+    };
+    // A panic in terminate replaces the reason, as an exception in OTP's terminate does.
+    let reason = match CatchUnwind::new(state.terminate(&reason)).await {
+        Ok(()) => reason,
+        Err(panic) => panic,
+    };
+    if !reason.is_clean() {
+        tracing::error!(
+            server = type_name::<S>(),
+            pid = %process::self_pid(),
+            %reason,
+            "GenServer terminating"
+        );
+    }
+    if let Some((to, answer)) = pending {
+        to.reply(answer);
+    }
+    mailbox.close(reason.clone());
+    drop(state);
+    drop(held);
+    Exit { reason, waiter }
+}

@@ -1,0 +1,116 @@
+//! The runtime of [bough](https://docs.rs/bough): Elixir/OTP's `GenServer`, `Supervisor`
+//! and `DynamicSupervisor` on tokio, with OTP's semantics.
+//!
+//! Most programs depend on `bough`, which re-exports this crate and adds the
+//! `#[gen_server]` and `supervisor!` macros. This crate is the plain API underneath.
+//!
+//! ```
+//! use bough_core::prelude::*;
+//!
+//! struct Greeter;
+//!
+//! impl GenServer for Greeter {
+//!     type Args = ();
+//!     type Call = String;
+//!     type Reply = String;
+//!     type Cast = Never;
+//!     type Info = Never;
+//!     type Continue = Never;
+//!
+//!     async fn init(_: ()) -> Init<Self> {
+//!         Init::Ok(Greeter)
+//!     }
+//!
+//!     async fn handle_call(&mut self, name: String, _from: ReplyTo<String>) -> Reply<Self> {
+//!         Reply::Reply(format!("hello, {name}"))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sup = Supervisor::start_link(
+//!     [ChildSpec::worker::<Greeter>(()).name("greeter")],
+//!     SupervisorOptions::new(Strategy::OneForOne),
+//! )
+//! .await?;
+//! let answer = gen_server::call::<Greeter>("greeter", "Joe".to_string()).await?;
+//! assert_eq!(answer, "hello, Joe");
+//! sup.stop(ExitReason::Normal).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # From OTP to bough
+//!
+//! | OTP / Elixir                                   | bough                                                   |
+//! |------------------------------------------------|---------------------------------------------------------|
+//! | `pid`, `self()`                                | [`Pid`], [`self_pid`]                                   |
+//! | exit reasons `:normal`, `:shutdown`, ...       | [`ExitReason`]                                          |
+//! | `use GenServer` callbacks                      | [`GenServer`] (see [`gen_server`] for every call)       |
+//! | `GenServer.start_link/3`                       | [`gen_server::start_link`], [`gen_server::start_link_with`] |
+//! | `GenServer.call/3`, `cast/2`, `reply/2`, `stop/3` | [`Server::call`], [`Server::cast`], [`ReplyTo::reply`], [`Server::stop`] |
+//! | `send(pid, msg)` → `handle_info`               | [`Server::send`]                                        |
+//! | child spec map, `child_spec/1`                 | [`ChildSpec`], [`Child::child_spec`]                    |
+//! | `restart:`, `shutdown:`, `type:`               | [`Restart`], [`Shutdown`], [`ChildType`]                |
+//! | `Supervisor` and its functions                 | [`Supervisor`] (see [`supervisor`])                     |
+//! | `DynamicSupervisor` and its functions          | [`DynamicSupervisor`] (see [`dynamic_supervisor`])      |
+//! | `name: atom`, `GenServer.whereis/1`            | [`Name`], [`whereis`]                                   |
+//! | `{:via, Registry, {reg, key}}`                 | [`Registry::name`]                                      |
+//! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
+//! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
+//! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
+//! | supervisor reports (SASL)                      | `tracing` events with target `bough::supervisor`        |
+//!
+//! # Processes and tasks
+//!
+//! Every process is one tokio task. `init` runs inside the start call (with `self_pid()`
+//! already the new pid, and panics caught), so a start returns only after `init` returned,
+//! and a dynamic supervisor's `start_child` is serialized as in OTP. Processes need a tokio
+//! runtime; any flavour works.
+//!
+//! No task outlives its supervisor: stopping a supervisor stops its children (and theirs)
+//! and returns only when every one of their tasks has ended.
+
+#![warn(missing_docs)]
+
+mod child_spec;
+pub mod dynamic_supervisor;
+mod error;
+mod exit;
+pub mod gen_server;
+mod mailbox;
+mod module;
+mod pid;
+mod process;
+mod registry;
+mod reply;
+pub mod supervisor;
+
+pub use child_spec::{Child, ChildId, ChildSpec, ChildType, Restart, Shutdown};
+pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
+pub use error::{CallError, ChildError, StartError};
+pub use exit::ExitReason;
+pub use gen_server::{
+    DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
+    Timeout,
+};
+pub use module::{
+    DynamicSupervisorModule, GenServerModule, RestartableArgs, StartsWithoutArg, SupervisorModule,
+    dynamic_supervisor_module_spec, supervisor_module_spec,
+};
+pub use pid::Pid;
+pub use process::{process_count, self_pid, try_self_pid};
+pub use registry::{Name, Registry, whereis};
+pub use reply::ReplyTo;
+pub use supervisor::{
+    ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions,
+};
+
+/// What most programs import: `use bough_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::gen_server;
+    pub use crate::{
+        CallError, Child, ChildError, ChildSpec, ChildType, DynamicSupervisor,
+        DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason, GenServer, GenServerModule,
+        Init, Name, Never, NoReply, Pid, Reply, ReplyTo, Restart, Server, Shutdown, StartError,
+        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, self_pid,
+    };
+}

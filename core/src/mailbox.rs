@@ -1,0 +1,179 @@
+//! A process's mailbox: an unbounded multi-producer queue with room for one exit signal.
+//!
+//! Why not `tokio::sync::mpsc`: its unbounded channel allocates a 32-slot block when it is
+//! created, so an idle process would pay for 32 messages it never received. This queue
+//! allocates nothing until the first message arrives, and one lock per operation keeps it
+//! simple enough to reason about: pushes, the parent's shutdown signal and closing all
+//! serialize on the same mutex, so no message can slip in after the process exited.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use crate::exit::ExitReason;
+
+pub(crate) struct Mailbox<M> {
+    state: Mutex<State<M>>,
+}
+
+struct State<M> {
+    queue: VecDeque<M>,
+    waker: Option<Waker>,
+    /// A stop request from the parent; it is handled before any queued message.
+    signal: Option<ExitReason>,
+    /// Set once when the process has exited: the mailbox is closed from then on.
+    exit: Option<ExitReason>,
+}
+
+/// What a process finds in its mailbox.
+pub(crate) enum Event<M> {
+    Message(M),
+    Signal(ExitReason),
+}
+
+impl<M> Mailbox<M> {
+    pub(crate) fn new() -> Mailbox<M> {
+        Mailbox {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                waker: None,
+                signal: None,
+                exit: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
+        // No code holding this lock can panic, so a poisoned lock still holds a consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a message; gives it back if the process already exited.
+    pub(crate) fn push(&self, message: M) -> Result<(), M> {
+        let waker = {
+            let mut state = self.lock();
+            if state.exit.is_some() {
+                return Err(message);
+            }
+            state.queue.push_back(message);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Asks the process to stop with `reason`. The first signal wins; later ones and
+    /// signals to an exited process are ignored.
+    pub(crate) fn signal(&self, reason: ExitReason) {
+        let waker = {
+            let mut state = self.lock();
+            if state.exit.is_some() || state.signal.is_some() {
+                return;
+            }
+            state.signal = Some(reason);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Event<M>> {
+        let mut state = self.lock();
+        if let Some(reason) = state.signal.take() {
+            return Poll::Ready(Event::Signal(reason));
+        }
+        if let Some(message) = state.queue.pop_front() {
+            return Poll::Ready(Event::Message(message));
+        }
+        match &state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    pub(crate) async fn recv(&self) -> Event<M> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Takes a waiting stop signal, leaving queued messages in place.
+    pub(crate) fn take_signal(&self) -> Option<ExitReason> {
+        self.lock().signal.take()
+    }
+
+    /// Closes the mailbox with the process's exit reason and drops what was still queued.
+    /// Returns false if it was already closed.
+    pub(crate) fn close(&self, reason: ExitReason) -> bool {
+        let dropped = {
+            let mut state = self.lock();
+            if state.exit.is_some() {
+                return false;
+            }
+            state.exit = Some(reason);
+            state.signal = None;
+            state.waker = None;
+            std::mem::take(&mut state.queue)
+        };
+        // Dropping pending calls fails their callers; do it outside the lock.
+        drop(dropped);
+        true
+    }
+
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        self.lock().exit.clone()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().exit.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn signal_overtakes_queued_messages() {
+        let mb = Mailbox::new();
+        mb.push(1).unwrap();
+        mb.push(2).unwrap();
+        mb.signal(ExitReason::Shutdown);
+        mb.signal(ExitReason::Killed);
+        assert!(matches!(mb.recv().await, Event::Signal(ExitReason::Shutdown)));
+        assert!(matches!(mb.recv().await, Event::Message(1)));
+        assert!(matches!(mb.recv().await, Event::Message(2)));
+        assert!(mb.take_signal().is_none());
+    }
+
+    #[tokio::test]
+    async fn closed_mailbox_refuses_and_remembers_reason() {
+        let mb = Mailbox::new();
+        mb.push(1).unwrap();
+        assert!(mb.close(ExitReason::Normal));
+        assert!(!mb.close(ExitReason::Killed));
+        assert_eq!(mb.push(2), Err(2));
+        assert_eq!(mb.exit_reason(), Some(ExitReason::Normal));
+        assert!(mb.is_closed());
+    }
+
+    #[tokio::test]
+    async fn receiver_is_woken_by_a_push_from_another_task() {
+        let mb = Arc::new(Mailbox::new());
+        let rx = tokio::spawn({
+            let mb = mb.clone();
+            async move {
+                match mb.recv().await {
+                    Event::Message(m) => m,
+                    Event::Signal(_) => 0,
+                }
+            }
+        });
+        tokio::task::yield_now().await;
+        mb.push(42).unwrap();
+        assert_eq!(rx.await.unwrap(), 42);
+    }
+}

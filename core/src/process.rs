@@ -1,0 +1,252 @@
+//! What every process shares, whatever it runs: its pid in task-local storage, panic
+//! capture, the live-process count, and the bookkeeping of its exit.
+//!
+//! A process is one tokio task wrapped in [`Process`]. Its fields drop in declaration
+//! order, which is what makes exits exact even when the task is aborted:
+//! 1. `guard` closes the mailbox with `killed` if the body did not close it itself, so
+//!    callers waiting on a reply learn the reason before the body's state is dropped;
+//! 2. `body` drops the server's state (and any reply handles it kept);
+//! 3. `notice` releases the name, lowers the live count and only then tells the parent.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tokio::task::JoinHandle;
+use tokio::task::futures::TaskLocalFuture;
+
+use crate::exit::ExitReason;
+use crate::mailbox::Mailbox;
+use crate::pid::Pid;
+use crate::registry::Registration;
+use crate::reply::ReplyTo;
+
+tokio::task_local! {
+    static CURRENT: Pid;
+}
+
+/// The pid of the process running this code: Elixir's `self()`.
+///
+/// Works in every callback of a GenServer, `init` included.
+///
+/// # Panics
+///
+/// Panics when called outside a bough process, like `tokio::spawn` outside a runtime.
+/// Use [`try_self_pid`] where that can happen.
+pub fn self_pid() -> Pid {
+    try_self_pid().expect("bough::self_pid() called outside a bough process")
+}
+
+/// The pid of the process running this code, or `None` outside a bough process.
+pub fn try_self_pid() -> Option<Pid> {
+    CURRENT.try_with(|pid| *pid).ok()
+}
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many bough processes are alive in this program: Erlang's
+/// `:erlang.system_info(:process_count)`.
+///
+/// A process counts from the moment its start begins (before `init`) until its state has
+/// been dropped and its name released. Tests use it to prove that a stopped tree left
+/// nothing running.
+pub fn process_count() -> usize {
+    LIVE.load(Ordering::Acquire)
+}
+
+/// The operations a supervisor needs on a child's mailbox, whatever its message type.
+pub(crate) trait Control: Send + Sync {
+    fn signal(&self, reason: ExitReason);
+    fn close(&self, reason: ExitReason) -> bool;
+    fn exit_reason(&self) -> Option<ExitReason>;
+}
+
+impl<M: Send> Control for Mailbox<M> {
+    fn signal(&self, reason: ExitReason) {
+        Mailbox::signal(self, reason)
+    }
+    fn close(&self, reason: ExitReason) -> bool {
+        Mailbox::close(self, reason)
+    }
+    fn exit_reason(&self) -> Option<ExitReason> {
+        Mailbox::exit_reason(self)
+    }
+}
+
+/// Whoever must hear of a process's exit: its supervisor.
+pub(crate) trait Link: Send + Sync {
+    fn child_exited(&self, pid: Pid, reason: ExitReason);
+}
+
+/// A process between its birth (pid, count, name) and the spawn of its task.
+///
+/// Dropping it without spawning (a failed or cancelled `init`) releases the name and the
+/// count without telling the parent: the parent learns of the failure from the start's
+/// return value, as with OTP's `start_link`.
+pub(crate) struct Birth {
+    pub(crate) pid: Pid,
+    registration: Option<Registration>,
+}
+
+impl Birth {
+    pub(crate) fn new(pid: Pid, registration: Option<Registration>) -> Birth {
+        LIVE.fetch_add(1, Ordering::AcqRel);
+        Birth { pid, registration }
+    }
+
+    /// Runs `future` as this process would, with `self_pid()` answering its pid and panics
+    /// captured as an exit reason.
+    pub(crate) async fn run_as<F: Future>(&self, future: F) -> Result<F::Output, ExitReason> {
+        CURRENT.scope(self.pid, CatchUnwind::new(future)).await
+    }
+}
+
+impl Drop for Birth {
+    fn drop(&mut self) {
+        // Release the name before the count, so a start that sees the count drop can take it.
+        self.registration.take();
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// How a process body ended.
+pub(crate) struct Exit {
+    pub(crate) reason: ExitReason,
+    /// A `stop` caller to answer once the process is entirely gone.
+    pub(crate) waiter: Option<ReplyTo<()>>,
+}
+
+struct KillGuard(Arc<dyn Control>);
+
+impl Drop for KillGuard {
+    fn drop(&mut self) {
+        // A no-op when the body closed the mailbox itself; otherwise the task was aborted.
+        self.0.close(ExitReason::Killed);
+    }
+}
+
+struct ExitNotice {
+    birth: Option<Birth>,
+    parent: Option<Arc<dyn Link>>,
+    control: Arc<dyn Control>,
+}
+
+impl ExitNotice {
+    fn finish(&mut self, reason: ExitReason) {
+        let Some(birth) = self.birth.take() else {
+            return;
+        };
+        let pid = birth.pid;
+        drop(birth);
+        if let Some(parent) = self.parent.take() {
+            parent.child_exited(pid, reason);
+        }
+    }
+}
+
+impl Drop for ExitNotice {
+    fn drop(&mut self) {
+        let reason = self.control.exit_reason().unwrap_or(ExitReason::Killed);
+        self.finish(reason);
+    }
+}
+
+pin_project! {
+    pub(crate) struct Process<F> {
+        guard: KillGuard,
+        #[pin]
+        body: TaskLocalFuture<Pid, F>,
+        notice: ExitNotice,
+    }
+}
+
+impl<F: Future<Output = Exit>> Future for Process<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let exit = std::task::ready!(this.body.poll(cx));
+        // The body closed the mailbox and dropped its state before returning.
+        this.notice.finish(exit.reason);
+        if let Some(waiter) = exit.waiter {
+            waiter.reply(());
+        }
+        Poll::Ready(())
+    }
+}
+
+/// Spawns the task of a process whose `init` succeeded.
+pub(crate) fn spawn<M, F>(
+    birth: Birth,
+    mailbox: Arc<Mailbox<M>>,
+    parent: Option<Arc<dyn Link>>,
+    body: F,
+) -> JoinHandle<()>
+where
+    M: Send + 'static,
+    F: Future<Output = Exit> + Send + 'static,
+{
+    let pid = birth.pid;
+    let control: Arc<dyn Control> = mailbox;
+    tokio::spawn(Process {
+        guard: KillGuard(control.clone()),
+        body: CURRENT.scope(pid, body),
+        notice: ExitNotice {
+            birth: Some(birth),
+            parent,
+            control,
+        },
+    })
+}
+
+pin_project! {
+    /// Turns a panic while polling `inner` into an exit reason.
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F> CatchUnwind<F> {
+    pub(crate) fn new(inner: F) -> CatchUnwind<F> {
+        CatchUnwind { inner }
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ExitReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn catch_unwind_turns_panics_into_reasons() {
+        let ok = CatchUnwind::new(async { 5 }).await;
+        assert_eq!(ok.unwrap(), 5);
+        let failed = CatchUnwind::new(async { panic!("boom") }).await;
+        assert_eq!(failed.unwrap_err(), ExitReason::Panic("boom".into()));
+    }
+
+    #[tokio::test]
+    async fn self_pid_is_scoped_to_the_process() {
+        assert_eq!(try_self_pid(), None);
+        let birth = Birth::new(Pid::next(), None);
+        let seen = birth.run_as(async { self_pid() }).await.unwrap();
+        assert_eq!(seen, birth.pid);
+    }
+}

@@ -1,0 +1,140 @@
+//! A supervisor's mailbox, with OTP's selective receive.
+//!
+//! While a supervisor waits for one child to exit (during `terminate_child`, a restart under
+//! `one_for_all`, or its own shutdown), other messages keep arriving: calls, exits of other
+//! children, its parent's shutdown signal. They are set aside and handled afterwards, in
+//! the order they came, as an Erlang supervisor's selective `receive` leaves them queued.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use crate::exit::ExitReason;
+use crate::mailbox::{Event, Mailbox};
+use crate::pid::Pid;
+use crate::process::Link;
+use crate::reply::ReplyTo;
+
+pub(crate) enum SupMsg<R> {
+    /// A child exited: the `{:EXIT, pid, reason}` of a linked child.
+    Exit(Pid, ExitReason),
+    /// An API request.
+    Request(R),
+    /// `Supervisor.stop/2`.
+    Stop(ExitReason, ReplyTo<()>),
+    /// Try again to restart a child whose restart failed (OTP's `try_again_restart`).
+    Retry(RetryKey),
+}
+
+/// Which child a retry is for: an id in a static supervisor, a slot in a dynamic one.
+pub(crate) enum RetryKey {
+    Id(crate::ChildId),
+    Slot(u64),
+}
+
+impl<R: Send> Link for Mailbox<SupMsg<R>> {
+    fn child_exited(&self, pid: Pid, reason: ExitReason) {
+        // A supervisor that is gone needs no notice.
+        let _ = self.push(SupMsg::Exit(pid, reason));
+    }
+}
+
+pub(crate) struct Inbox<R> {
+    pub(crate) mailbox: Arc<Mailbox<SupMsg<R>>>,
+    stash: VecDeque<SupMsg<R>>,
+    signal: Option<ExitReason>,
+}
+
+impl<R: Send + 'static> Inbox<R> {
+    pub(crate) fn new(mailbox: Arc<Mailbox<SupMsg<R>>>) -> Inbox<R> {
+        Inbox {
+            mailbox,
+            stash: VecDeque::new(),
+            signal: None,
+        }
+    }
+
+    /// The link children of this supervisor report their exits to.
+    pub(crate) fn link(&self) -> Arc<dyn Link> {
+        self.mailbox.clone()
+    }
+
+    /// The next thing to handle: a parent's signal first, then set-aside messages in order,
+    /// then new ones.
+    pub(crate) async fn next(&mut self) -> Event<SupMsg<R>> {
+        if let Some(reason) = self.signal.take().or_else(|| self.mailbox.take_signal()) {
+            return Event::Signal(reason);
+        }
+        match self.stash.pop_front() {
+            Some(message) => Event::Message(message),
+            None => self.mailbox.recv().await,
+        }
+    }
+
+    /// Waits for the exit of `pid` until `deadline`, setting everything else aside.
+    /// `None` when the deadline passed first.
+    pub(crate) async fn exit_of(&mut self, pid: Pid, deadline: Option<Instant>) -> Option<ExitReason> {
+        if let Some(at) = self
+            .stash
+            .iter()
+            .position(|m| matches!(m, SupMsg::Exit(p, _) if *p == pid))
+        {
+            if let Some(SupMsg::Exit(_, reason)) = self.stash.remove(at) {
+                return Some(reason);
+            }
+        }
+        loop {
+            let event = match deadline {
+                None => self.mailbox.recv().await,
+                Some(deadline) => {
+                    match tokio::time::timeout_at(deadline, self.mailbox.recv()).await {
+                        Ok(event) => event,
+                        Err(_) => return None,
+                    }
+                }
+            };
+            match event {
+                Event::Message(SupMsg::Exit(p, reason)) if p == pid => return Some(reason),
+                Event::Message(other) => self.stash.push_back(other),
+                Event::Signal(reason) => {
+                    self.signal.get_or_insert(reason);
+                }
+            }
+        }
+    }
+
+    /// Waits for the next exit of any child until `deadline`, setting everything else aside.
+    pub(crate) async fn any_exit(&mut self, deadline: Option<Instant>) -> Option<(Pid, ExitReason)> {
+        if let Some(at) = self.stash.iter().position(|m| matches!(m, SupMsg::Exit(..))) {
+            if let Some(SupMsg::Exit(pid, reason)) = self.stash.remove(at) {
+                return Some((pid, reason));
+            }
+        }
+        loop {
+            let event = match deadline {
+                None => self.mailbox.recv().await,
+                Some(deadline) => {
+                    match tokio::time::timeout_at(deadline, self.mailbox.recv()).await {
+                        Ok(event) => event,
+                        Err(_) => return None,
+                    }
+                }
+            };
+            match event {
+                Event::Message(SupMsg::Exit(pid, reason)) => return Some((pid, reason)),
+                Event::Message(other) => self.stash.push_back(other),
+                Event::Signal(reason) => {
+                    self.signal.get_or_insert(reason);
+                }
+            }
+        }
+    }
+
+    /// Closes the mailbox with the supervisor's exit reason. Requests still waiting fail
+    /// with that reason.
+    pub(crate) fn close(&mut self, reason: ExitReason) {
+        self.mailbox.close(reason);
+        self.stash.clear();
+    }
+}

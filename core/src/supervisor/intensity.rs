@@ -1,0 +1,74 @@
+//! Restart intensity: how many restarts a supervisor allows within a period.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// OTP's `max_restarts` within `max_seconds`, counted over an exact sliding window.
+///
+/// A restart at time `t` counts while `now - t <= period`. OTP counts in whole seconds of
+/// its clock, so there a restart counts for between `max_seconds` and `max_seconds + 1`
+/// seconds; bough counts to the instant, which makes paused-clock tests exact.
+#[derive(Debug)]
+pub(crate) struct Intensity {
+    max_restarts: u32,
+    period: Duration,
+    restarts: VecDeque<Instant>,
+}
+
+impl Intensity {
+    pub(crate) fn new(max_restarts: u32, period: Duration) -> Intensity {
+        Intensity {
+            max_restarts,
+            period,
+            restarts: VecDeque::new(),
+        }
+    }
+
+    /// Records a restart at `now`; false when it makes more than `max_restarts` in the window,
+    /// and the supervisor must give up.
+    pub(crate) fn add_restart(&mut self, now: Instant) -> bool {
+        while self
+            .restarts
+            .front()
+            .is_some_and(|&t| now.saturating_duration_since(t) > self.period)
+        {
+            self.restarts.pop_front();
+        }
+        self.restarts.push_back(now);
+        self.restarts.len() <= self.max_restarts as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fourth_restart_within_five_seconds_is_too_many() {
+        let t0 = Instant::now();
+        let mut i = Intensity::new(3, Duration::from_secs(5));
+        assert!(i.add_restart(t0));
+        assert!(i.add_restart(t0 + Duration::from_secs(1)));
+        assert!(i.add_restart(t0 + Duration::from_secs(2)));
+        assert!(!i.add_restart(t0 + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn restarts_older_than_the_period_no_longer_count() {
+        let t0 = Instant::now();
+        let mut i = Intensity::new(3, Duration::from_secs(5));
+        for s in [0, 1, 2] {
+            assert!(i.add_restart(t0 + Duration::from_secs(s)));
+        }
+        // t0 is 5 s + 1 ms old: out of the window, so this is the third restart in it.
+        assert!(i.add_restart(t0 + Duration::from_millis(5001)));
+    }
+
+    #[test]
+    fn zero_restarts_allows_none() {
+        let mut i = Intensity::new(0, Duration::from_secs(5));
+        assert!(!i.add_restart(Instant::now()));
+    }
+}
