@@ -113,6 +113,11 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(5000);
 ///
 /// Write the callbacks as `async fn`s; the futures must be `Send`, since each server runs
 /// as a task on a multi-threaded runtime.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a GenServer",
+    label = "`{Self}` has no `impl GenServer`",
+    note = "add `#[gen_server] impl GenServer for {Self} {{ async fn init(args: ...) -> Init<Self> {{ ... }} }}`"
+)]
 pub trait GenServer: Sized + Send + 'static {
     /// The argument of [`init`](GenServer::init).
     type Args: Send + 'static;
