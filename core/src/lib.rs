@@ -111,6 +111,6 @@ pub mod prelude {
         CallError, Child, ChildError, ChildSpec, ChildType, DynamicSupervisor,
         DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason, GenServer, GenServerModule,
         Init, Name, Never, NoReply, Pid, Reply, ReplyTo, Restart, Server, Shutdown, StartError,
-        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, self_pid,
+        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, self_pid, whereis,
     };
 }

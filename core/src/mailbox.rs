@@ -81,11 +81,16 @@ impl<M> Mailbox<M> {
     }
 
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Event<M>> {
+        // Each message costs task budget, as with tokio's channels, so a process that always
+        // has mail (a supervisor retrying a restart, a busy server) still yields.
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let mut state = self.lock();
         if let Some(reason) = state.signal.take() {
+            coop.made_progress();
             return Poll::Ready(Event::Signal(reason));
         }
         if let Some(message) = state.queue.pop_front() {
+            coop.made_progress();
             return Poll::Ready(Event::Message(message));
         }
         match &state.waker {
@@ -158,6 +163,26 @@ mod tests {
         assert_eq!(mb.push(2), Err(2));
         assert_eq!(mb.exit_reason(), Some(ExitReason::Normal));
         assert!(mb.is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_busy_receiver_yields_to_other_tasks() {
+        let mb = Arc::new(Mailbox::new());
+        let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        tokio::spawn({
+            let other_ran = other_ran.clone();
+            async move { other_ran.store(true, std::sync::atomic::Ordering::SeqCst) }
+        });
+        // Always one message waiting: without budgeting this loop would never yield.
+        mb.push(0).unwrap();
+        for n in 1.. {
+            mb.push(n).unwrap();
+            mb.recv().await;
+            if other_ran.load(std::sync::atomic::Ordering::SeqCst) {
+                assert!(n <= 1000, "yielded only after {n} messages");
+                return;
+            }
+        }
     }
 
     #[tokio::test]
