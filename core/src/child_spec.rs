@@ -194,7 +194,11 @@ impl ChildSpec {
         }
     }
 
-    pub(crate) fn start(&self, parent: Arc<dyn Link>, extra: Option<Arc<dyn Any + Send + Sync>>) -> StartFuture {
+    pub(crate) fn start(
+        &self,
+        parent: Arc<dyn Link>,
+        extra: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> StartFuture {
         (self.start)(StartCtx {
             parent,
             name: self.name.clone(),

@@ -150,7 +150,10 @@ mod tests {
 
     #[test]
     fn display_follows_elixir() {
-        assert_eq!(ExitReason::shutdown_with("bye").to_string(), "{shutdown, \"bye\"}");
+        assert_eq!(
+            ExitReason::shutdown_with("bye").to_string(),
+            "{shutdown, \"bye\"}"
+        );
         assert_eq!(ExitReason::Killed.to_string(), "killed");
     }
 }

@@ -183,7 +183,10 @@ pub trait GenServer: Sized + Send + 'static {
 }
 
 fn unhandled<S>(callback: &str) -> ExitReason {
-    ExitReason::error(format!("{} received a message but has no {callback}", type_name::<S>()))
+    ExitReason::error(format!(
+        "{} received a message but has no {callback}",
+        type_name::<S>()
+    ))
 }
 
 /// What [`GenServer::init`] returns.
@@ -470,7 +473,11 @@ pub async fn call_timeout<S: GenServer>(
     request: S::Call,
     timeout: impl Into<Timeout>,
 ) -> Result<S::Reply, CallError> {
-    server.into().resolve()?.call_timeout(request, timeout).await
+    server
+        .into()
+        .resolve()?
+        .call_timeout(request, timeout)
+        .await
 }
 
 /// Casts to a server or a name: `GenServer.cast(server, message)`. Never fails.

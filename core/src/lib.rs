@@ -100,17 +100,16 @@ pub use pid::Pid;
 pub use process::{process_count, self_pid, try_self_pid};
 pub use registry::{Name, Registry, whereis};
 pub use reply::ReplyTo;
-pub use supervisor::{
-    ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions,
-};
+pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions};
 
 /// What most programs import: `use bough_core::prelude::*;`.
 pub mod prelude {
     pub use crate::gen_server;
     pub use crate::{
-        CallError, Child, ChildError, ChildSpec, ChildType, DynamicSupervisor,
-        DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason, GenServer, GenServerModule,
-        Init, Name, Never, NoReply, Pid, Reply, ReplyTo, Restart, Server, Shutdown, StartError,
-        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, self_pid, whereis,
+        CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType,
+        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
+        GenServer, GenServerModule, Init, Name, Never, NoReply, Pid, Registry, Reply, ReplyTo,
+        Restart, Server, Shutdown, StartError, StartOptions, Strategy, Supervisor,
+        SupervisorModule, SupervisorOptions, self_pid, whereis,
     };
 }

@@ -148,7 +148,10 @@ mod tests {
         mb.push(2).unwrap();
         mb.signal(ExitReason::Shutdown);
         mb.signal(ExitReason::Killed);
-        assert!(matches!(mb.recv().await, Event::Signal(ExitReason::Shutdown)));
+        assert!(matches!(
+            mb.recv().await,
+            Event::Signal(ExitReason::Shutdown)
+        ));
         assert!(matches!(mb.recv().await, Event::Message(1)));
         assert!(matches!(mb.recv().await, Event::Message(2)));
         assert!(mb.take_signal().is_none());

@@ -28,7 +28,9 @@ pub trait GenServerModule: GenServer + Child<Arg = <Self as GenServer>::Args> {
     }
 
     /// Starts the server outside a supervisor, under its name if it has one.
-    fn start_link(args: Self::Args) -> impl Future<Output = Result<Server<Self>, StartError>> + Send {
+    fn start_link(
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Server<Self>, StartError>> + Send {
         let options = match Self::name() {
             Some(name) => StartOptions::new().name(name),
             None => StartOptions::new(),
@@ -88,7 +90,9 @@ pub trait SupervisorModule: Child<Arg = ()> + Sized {
     }
 
     /// `Supervisor.start_child(__MODULE__, spec)`.
-    fn start_child(spec: ChildSpec) -> impl Future<Output = Result<Option<Pid>, StartError>> + Send {
+    fn start_child(
+        spec: ChildSpec,
+    ) -> impl Future<Output = Result<Option<Pid>, StartError>> + Send {
         async move { find::<Self>()?.start_child(spec).await }
     }
 

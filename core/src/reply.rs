@@ -186,7 +186,11 @@ mod tests {
         assert!(!to.is_waiting());
         let value = Arc::new(());
         to.reply(value.clone());
-        assert_eq!(Arc::strong_count(&value), 1, "the late reply was freed at once");
+        assert_eq!(
+            Arc::strong_count(&value),
+            1,
+            "the late reply was freed at once"
+        );
     }
 
     #[tokio::test]

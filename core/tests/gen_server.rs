@@ -38,7 +38,11 @@ async fn core_01_start_link_returns_after_init_ran_in_the_new_process() {
         }
     }
     let me = gen_server::start_link::<Me>(()).await.unwrap();
-    assert_eq!(me.call(()).await.unwrap(), me.pid(), "self_pid() in init is the new pid");
+    assert_eq!(
+        me.call(()).await.unwrap(),
+        me.pid(),
+        "self_pid() in init is the new pid"
+    );
     assert!(server.is_alive());
 }
 
@@ -48,7 +52,10 @@ async fn core_02_init_ok_gives_a_running_server() {
     let server = start(Args::new("a", &log)).await.unwrap();
     assert!(server.is_alive());
     assert_eq!(server.call(Call::Ping).await.unwrap(), "pong a");
-    assert_eq!(server.pid().to_string(), format!("#PID<0.{}.0>", server.pid().as_raw()));
+    assert_eq!(
+        server.pid().to_string(),
+        format!("#PID<0.{}.0>", server.pid().as_raw())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -115,7 +122,11 @@ async fn core_04_continue_chains_and_callbacks_can_continue() {
         }
         async fn handle_continue(&mut self, step: u8) -> NoReply<Self> {
             self.0.push(format!("continue {step}"));
-            if step < 3 { NoReply::Continue(step + 1) } else { NoReply::NoReply }
+            if step < 3 {
+                NoReply::Continue(step + 1)
+            } else {
+                NoReply::NoReply
+            }
         }
         async fn handle_call(&mut self, _: (), _: ReplyTo<()>) -> Reply<Self> {
             Reply::ReplyContinue((), 10)
@@ -131,7 +142,14 @@ async fn core_04_continue_chains_and_callbacks_can_continue() {
     server.call(()).await.unwrap();
     assert_eq!(
         log.entries(),
-        ["continue 1", "continue 2", "continue 3", "continue 10", "continue 20", "continue 10"]
+        [
+            "continue 1",
+            "continue 2",
+            "continue 3",
+            "continue 10",
+            "continue 20",
+            "continue 10"
+        ]
     );
 }
 
@@ -151,8 +169,12 @@ async fn core_06_init_ignore_starts_nothing_and_frees_the_name() {
 #[tokio::test]
 async fn core_07_init_stop_or_panic_is_an_error() {
     let log = Log::new();
-    let stopped = start(Args::new("a", &log).on_init(OnInit::Stop(ExitReason::error("no db")))).await;
-    assert_eq!(stopped.unwrap_err(), StartError::Init(ExitReason::error("no db")));
+    let stopped =
+        start(Args::new("a", &log).on_init(OnInit::Stop(ExitReason::error("no db")))).await;
+    assert_eq!(
+        stopped.unwrap_err(),
+        StartError::Init(ExitReason::error("no db"))
+    );
 
     let panicked = gen_server::start_link_with::<Probe>(
         Args::new("b", &log).on_init(OnInit::Panic),
@@ -163,7 +185,11 @@ async fn core_07_init_stop_or_panic_is_an_error() {
         panicked.unwrap_err(),
         StartError::Init(ExitReason::Panic("init of b panicked".into()))
     );
-    assert_eq!(whereis(&Name::local("core_07_panicked")), None, "name freed");
+    assert_eq!(
+        whereis(&Name::local("core_07_panicked")),
+        None,
+        "name freed"
+    );
     assert_eq!(alive_tasks(), 0, "no task was left behind");
 }
 
@@ -182,11 +208,17 @@ async fn core_08_handle_call_results() {
     });
     settle().await;
     assert!(!held.is_finished());
-    assert_eq!(server.call(Call::Release("later".into())).await.unwrap(), "released");
+    assert_eq!(
+        server.call(Call::Release("later".into())).await.unwrap(),
+        "released"
+    );
     assert_eq!(held.await.unwrap().unwrap(), "later");
 
     // {:stop, reason, reply, s}: the reply comes after terminate.
-    let reply = server.call(Call::StopReply(ExitReason::Normal)).await.unwrap();
+    let reply = server
+        .call(Call::StopReply(ExitReason::Normal))
+        .await
+        .unwrap();
     assert_eq!(reply, "bye a");
     assert_eq!(log.entries().last().unwrap(), "terminate a normal");
 
@@ -202,21 +234,37 @@ async fn core_09_call_times_out_after_5_s_and_late_replies_are_dropped() {
     let log = Log::new();
     let server = start(Args::new("a", &log)).await.unwrap();
     let t0 = Instant::now();
-    assert_eq!(server.call(Call::Hold).await.unwrap_err(), CallError::Timeout);
-    assert_eq!(t0.elapsed(), Duration::from_millis(5000), "the default time-out is 5000 ms");
+    assert_eq!(
+        server.call(Call::Hold).await.unwrap_err(),
+        CallError::Timeout
+    );
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(5000),
+        "the default time-out is 5000 ms"
+    );
 
     // The held call is answered now, too late; the next call must get its own reply.
-    assert_eq!(server.call(Call::Release("late".into())).await.unwrap(), "released");
+    assert_eq!(
+        server.call(Call::Release("late".into())).await.unwrap(),
+        "released"
+    );
     assert_eq!(server.call(Call::Ping).await.unwrap(), "pong a");
 
     let t1 = Instant::now();
-    let short = server.call_timeout(Call::Sleep(Duration::from_secs(1)), Duration::from_millis(100));
+    let short = server.call_timeout(
+        Call::Sleep(Duration::from_secs(1)),
+        Duration::from_millis(100),
+    );
     assert_eq!(short.await.unwrap_err(), CallError::Timeout);
     assert_eq!(t1.elapsed(), Duration::from_millis(100));
     // The sleeping call finishes; its reply goes nowhere; the next call is answered correctly.
     assert_eq!(server.call(Call::Ping).await.unwrap(), "pong a");
     assert_eq!(
-        server.call_timeout(Call::Ping, gen_server::Timeout::Infinity).await.unwrap(),
+        server
+            .call_timeout(Call::Ping, gen_server::Timeout::Infinity)
+            .await
+            .unwrap(),
         "pong a"
     );
 }
@@ -226,15 +274,23 @@ async fn core_10_calls_to_missing_or_dying_servers_fail_with_a_reason() {
     let log = Log::new();
     let server = start(Args::new("a", &log)).await.unwrap();
     server.stop(ExitReason::Normal).await.unwrap();
-    assert_eq!(server.call(Call::Ping).await.unwrap_err(), CallError::NoProc);
     assert_eq!(
-        gen_server::call::<Probe>("core_10_nobody", Call::Ping).await.unwrap_err(),
+        server.call(Call::Ping).await.unwrap_err(),
+        CallError::NoProc
+    );
+    assert_eq!(
+        gen_server::call::<Probe>("core_10_nobody", Call::Ping)
+            .await
+            .unwrap_err(),
         CallError::NoProc
     );
 
     let server = start(Args::new("b", &log)).await.unwrap();
     let failed = server.call(Call::Panic).await.unwrap_err();
-    assert_eq!(failed, CallError::Exited(ExitReason::Panic("b panicked in a call".into())));
+    assert_eq!(
+        failed,
+        CallError::Exited(ExitReason::Panic("b panicked in a call".into()))
+    );
     assert!(!server.is_alive());
 
     // A call waiting in the mailbox when the server dies gets the same reason.
@@ -274,8 +330,8 @@ async fn core_11_cast_never_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn core_13_messages_from_one_sender_are_handled_in_order_one_at_a_time() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     struct Ordered {
         seen: Vec<u32>,
@@ -289,10 +345,16 @@ async fn core_13_messages_from_one_sender_are_handled_in_order_one_at_a_time() {
         type Info = u32;
         type Continue = Never;
         async fn init(busy: Arc<AtomicBool>) -> Init<Self> {
-            Init::Ok(Ordered { seen: Vec::new(), busy })
+            Init::Ok(Ordered {
+                seen: Vec::new(),
+                busy,
+            })
         }
         async fn handle_cast(&mut self, n: u32) -> NoReply<Self> {
-            assert!(!self.busy.swap(true, Ordering::SeqCst), "two messages at once");
+            assert!(
+                !self.busy.swap(true, Ordering::SeqCst),
+                "two messages at once"
+            );
             tokio::task::yield_now().await;
             self.seen.push(n);
             self.busy.store(false, Ordering::SeqCst);
@@ -305,7 +367,9 @@ async fn core_13_messages_from_one_sender_are_handled_in_order_one_at_a_time() {
             Reply::Reply(std::mem::take(&mut self.seen))
         }
     }
-    let server = gen_server::start_link::<Ordered>(Arc::default()).await.unwrap();
+    let server = gen_server::start_link::<Ordered>(Arc::default())
+        .await
+        .unwrap();
     let other = tokio::spawn({
         let server = server.clone();
         async move {
@@ -332,9 +396,15 @@ async fn core_14_stop_runs_terminate_then_exits_with_the_reason() {
     server.cast(Cast::Stop(ExitReason::shutdown_with("done")));
     // A call queued behind the stop learns why the server went away; a later one finds nobody.
     let queued = server.call(Call::Ping).await;
-    assert_eq!(queued, Err(CallError::Exited(ExitReason::shutdown_with("done"))));
+    assert_eq!(
+        queued,
+        Err(CallError::Exited(ExitReason::shutdown_with("done")))
+    );
     assert_eq!(server.call(Call::Ping).await, Err(CallError::NoProc));
-    assert_eq!(log.entries(), ["init a", "terminate a {shutdown, \"done\"}"]);
+    assert_eq!(
+        log.entries(),
+        ["init a", "terminate a {shutdown, \"done\"}"]
+    );
 }
 
 #[tokio::test]
@@ -342,7 +412,10 @@ async fn core_15_a_panic_runs_terminate_with_the_panic_as_reason() {
     let log = Log::new();
     let server = start(Args::new("a", &log)).await.unwrap();
     let _ = server.call(Call::Panic).await;
-    assert_eq!(log.entries().last().unwrap(), "terminate a panic: a panicked in a call");
+    assert_eq!(
+        log.entries().last().unwrap(),
+        "terminate a panic: a panicked in a call"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -356,15 +429,28 @@ async fn core_17_stop_is_synchronous_and_frees_the_name() {
     .await
     .unwrap();
     let t0 = Instant::now();
-    gen_server::stop::<Probe>(name, ExitReason::Normal).await.unwrap();
-    assert_eq!(t0.elapsed(), Duration::from_millis(200), "stop waited for terminate");
+    gen_server::stop::<Probe>(name, ExitReason::Normal)
+        .await
+        .unwrap();
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(200),
+        "stop waited for terminate"
+    );
     assert_eq!(log.entries().last().unwrap(), "terminate a normal");
     assert_eq!(whereis(&Name::local(name)), None);
-    assert_eq!(server.stop(ExitReason::Normal).await, Err(CallError::NoProc));
+    assert_eq!(
+        server.stop(ExitReason::Normal).await,
+        Err(CallError::NoProc)
+    );
 
     // GenServer.stop with a time-out: the caller gives up, the server still finishes.
-    let server = start(Args::new("b", &log).terminate_takes(Duration::from_secs(10))).await.unwrap();
-    let gave_up = server.stop_timeout(ExitReason::Normal, Duration::from_secs(1)).await;
+    let server = start(Args::new("b", &log).terminate_takes(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let gave_up = server
+        .stop_timeout(ExitReason::Normal, Duration::from_secs(1))
+        .await;
     assert_eq!(gave_up, Err(CallError::Timeout));
     tokio::time::sleep(Duration::from_secs(10)).await;
     settle().await;
@@ -437,16 +523,25 @@ async fn unhandled_calls_and_casts_stop_the_server_with_an_error() {
     let server = gen_server::start_link::<Bare>(()).await.unwrap();
     server.send(()); // logged and dropped, as Elixir's default handle_info does
     let error = server.call(()).await.unwrap_err();
-    let CallError::Exited(reason) = error else { panic!("{error:?}") };
-    assert!(reason.to_string().ends_with("Bare received a message but has no handle_call"));
+    let CallError::Exited(reason) = error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        reason
+            .to_string()
+            .ends_with("Bare received a message but has no handle_call")
+    );
 }
 
 #[tokio::test]
 async fn wrong_type_under_a_name_is_a_typed_error() {
     let log = Log::new();
-    gen_server::start_link_with::<Probe>(Args::new("a", &log), StartOptions::new().name("wrong_type"))
-        .await
-        .unwrap();
+    gen_server::start_link_with::<Probe>(
+        Args::new("a", &log),
+        StartOptions::new().name("wrong_type"),
+    )
+    .await
+    .unwrap();
     let error = gen_server::call::<Probe>("wrong_type", Call::Ping).await;
     assert!(error.is_ok());
     struct Other;
@@ -461,8 +556,14 @@ async fn wrong_type_under_a_name_is_a_typed_error() {
             Init::Ok(Other)
         }
     }
-    let error = gen_server::call::<Other>("wrong_type", ()).await.unwrap_err();
+    let error = gen_server::call::<Other>("wrong_type", ())
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallError::WrongType { .. }), "{error:?}");
-    assert!(error.to_string().starts_with("`wrong_type` names a `gen_server::common::Probe`"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("`wrong_type` names a `gen_server::common::Probe`")
+    );
     assert!(Server::<Other>::whereis(&Name::local("wrong_type")).is_none());
 }

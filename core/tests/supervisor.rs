@@ -21,7 +21,11 @@ fn crash(name: &'static str) {
 async fn core_19_child_spec_defaults_follow_otp() {
     let log = Log::new();
     let spec = ChildSpec::worker::<Probe>(Args::new("a", &log));
-    assert_eq!(spec.child_id(), std::any::type_name::<Probe>(), "id defaults to the type");
+    assert_eq!(
+        spec.child_id(),
+        std::any::type_name::<Probe>(),
+        "id defaults to the type"
+    );
     assert_eq!(spec.restart_type(), Restart::Permanent);
     assert_eq!(spec.shutdown_type(), Shutdown::millis(5000));
     assert_eq!(spec.child_type(), ChildType::Worker);
@@ -45,9 +49,14 @@ async fn core_20_spec_overrides_replace_the_defaults() {
         (spec.child_id(), spec.restart_type(), spec.shutdown_type()),
         ("custom", Restart::Transient, Shutdown::BrutalKill)
     );
-    let sup = Supervisor::start_link([spec], opts(Strategy::OneForOne)).await.unwrap();
+    let sup = Supervisor::start_link([spec], opts(Strategy::OneForOne))
+        .await
+        .unwrap();
     assert!(whereis(&Name::local("core_20_named")).is_some());
-    assert_eq!(child_pid(&sup, "custom").await, whereis(&Name::local("core_20_named")));
+    assert_eq!(
+        child_pid(&sup, "custom").await,
+        whereis(&Name::local("core_20_named"))
+    );
 }
 
 #[tokio::test]
@@ -56,8 +65,12 @@ async fn core_21_restart_types_decide_what_comes_back() {
     let sup = Supervisor::start_link(
         [
             Probe::spec(Args::new("p", &log)).name("core_21_p"),
-            Probe::spec(Args::new("t", &log)).name("core_21_t").restart(Restart::Transient),
-            Probe::spec(Args::new("x", &log)).name("core_21_x").restart(Restart::Temporary),
+            Probe::spec(Args::new("t", &log))
+                .name("core_21_t")
+                .restart(Restart::Transient),
+            Probe::spec(Args::new("x", &log))
+                .name("core_21_x")
+                .restart(Restart::Temporary),
         ],
         opts(Strategy::OneForOne).max_restarts(10),
     )
@@ -77,7 +90,13 @@ async fn core_21_restart_types_decide_what_comes_back() {
     crash("core_21_x");
     settle().await;
     assert_eq!(log.count("init x"), 1);
-    let ids: Vec<_> = sup.which_children().await.unwrap().into_iter().map(|c| c.id.unwrap()).collect();
+    let ids: Vec<_> = sup
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.unwrap())
+        .collect();
     assert_eq!(ids, ["t", "p"]);
 }
 
@@ -94,7 +113,10 @@ async fn core_22_children_start_one_at_a_time_in_list_order() {
     )
     .await
     .unwrap();
-    assert_eq!(log.entries(), ["init a", "init done a", "init b", "init c", "init done c"]);
+    assert_eq!(
+        log.entries(),
+        ["init a", "init done a", "init b", "init c", "init done c"]
+    );
     // `:ignore` keeps the spec without a pid.
     assert_eq!(child_pid(&sup, "b").await, None);
     assert_eq!(sup.count_children().await.unwrap().specs, 3);
@@ -122,7 +144,13 @@ async fn core_23_a_failed_start_stops_the_started_children_in_reverse() {
     );
     assert_eq!(
         log.entries(),
-        ["init a", "init b", "init c", "terminate b shutdown", "terminate a shutdown"]
+        [
+            "init a",
+            "init b",
+            "init c",
+            "terminate b shutdown",
+            "terminate a shutdown"
+        ]
     );
     assert_eq!(alive_tasks(), 0);
 }
@@ -139,7 +167,10 @@ async fn core_24_duplicate_child_ids_fail_the_start_and_start_nothing() {
         opts(Strategy::OneForOne),
     )
     .await;
-    assert_eq!(result.unwrap_err(), StartError::DuplicateChildId("a".into()));
+    assert_eq!(
+        result.unwrap_err(),
+        StartError::DuplicateChildId("a".into())
+    );
     assert!(log.entries().is_empty());
 }
 
@@ -203,7 +234,10 @@ async fn core_26_one_for_all_stops_the_others_in_reverse_then_starts_all_in_orde
         ]
     );
     let after = pids(&sup).await;
-    assert!(before.iter().zip(&after).all(|(b, a)| b != a), "every child is new");
+    assert!(
+        before.iter().zip(&after).all(|(b, a)| b != a),
+        "every child is new"
+    );
 }
 
 #[tokio::test]
@@ -216,7 +250,12 @@ async fn core_27_rest_for_one_restarts_the_exited_child_and_those_after_it() {
     wait_until(|| log.count("init c") == 1).await;
     assert_eq!(
         log.entries(),
-        ["terminate b b crashed", "terminate c shutdown", "init b", "init c"]
+        [
+            "terminate b b crashed",
+            "terminate c shutdown",
+            "init b",
+            "init c"
+        ]
     );
     let after = pids(&sup).await;
     assert_eq!(before[0], after[0], "a child started before is untouched");
@@ -245,7 +284,11 @@ async fn core_28_the_fourth_restart_within_5_s_shuts_the_supervisor_down() {
     crash("core_28_a");
     wait_until(|| !sup.is_alive()).await;
     assert_eq!(log.count("init a"), 4);
-    assert_eq!(log.entries().last().unwrap(), "terminate b shutdown", "children stopped first");
+    assert_eq!(
+        log.entries().last().unwrap(),
+        "terminate b shutdown",
+        "children stopped first"
+    );
     assert_eq!(sup.count_children().await, Err(CallError::NoProc));
 }
 
@@ -319,12 +362,18 @@ async fn core_30_a_transient_supervisor_that_gives_up_is_not_restarted() {
     )
     .id("inner")
     .restart(Restart::Transient);
-    let top = Supervisor::start_link([inner], opts(Strategy::OneForOne)).await.unwrap();
+    let top = Supervisor::start_link([inner], opts(Strategy::OneForOne))
+        .await
+        .unwrap();
     crash("core_30_t");
     wait_until(|| log.count("terminate w w crashed") == 1).await;
     settle().await;
     assert!(top.is_alive());
-    assert_eq!(child_pid(&top, "inner").await, None, "shutdown is a clean exit");
+    assert_eq!(
+        child_pid(&top, "inner").await,
+        None,
+        "shutdown is a clean exit"
+    );
     assert_eq!(log.count("init w"), 1);
 }
 
@@ -336,8 +385,10 @@ async fn core_31_shutdown_stops_children_in_reverse_each_by_its_shutdown() {
         [
             Probe::spec(Args::new("inf", &log).terminate_takes(Duration::from_secs(30)))
                 .shutdown(Shutdown::Infinity),
-            Probe::spec(Args::new("slow", &log).terminate_takes(slow)).shutdown(Shutdown::millis(2000)),
-            Probe::spec(Args::new("kill", &log).terminate_takes(slow)).shutdown(Shutdown::BrutalKill),
+            Probe::spec(Args::new("slow", &log).terminate_takes(slow))
+                .shutdown(Shutdown::millis(2000)),
+            Probe::spec(Args::new("kill", &log).terminate_takes(slow))
+                .shutdown(Shutdown::BrutalKill),
             Probe::spec(Args::new("ok", &log).terminate_takes(Duration::from_millis(10))),
         ],
         opts(Strategy::OneForOne),
@@ -349,7 +400,10 @@ async fn core_31_shutdown_stops_children_in_reverse_each_by_its_shutdown() {
     sup.stop(ExitReason::Shutdown).await.unwrap();
     // ok: 10 ms; kill: at once, no terminate; slow: killed after its 2000 ms; inf: its 30 s.
     assert_eq!(t0.elapsed(), Duration::from_millis(10 + 2000 + 30_000));
-    assert_eq!(log.entries(), ["terminate ok shutdown", "terminate inf shutdown"]);
+    assert_eq!(
+        log.entries(),
+        ["terminate ok shutdown", "terminate inf shutdown"]
+    );
     assert_eq!(alive_tasks(), 0);
 }
 
@@ -364,7 +418,9 @@ async fn core_32_no_child_outlives_its_supervisor() {
         opts(Strategy::OneForAll),
     )
     .id("inner");
-    let dynamic = DynamicSupervisor::child_spec(DynamicSupervisorOptions::new().name("core_32_dyn")).id("dyn");
+    let dynamic =
+        DynamicSupervisor::child_spec(DynamicSupervisorOptions::new().name("core_32_dyn"))
+            .id("dyn");
     let top = Supervisor::start_link(
         [Probe::spec(Args::new("w", &log)), inner, dynamic],
         opts(Strategy::RestForOne),
@@ -374,15 +430,26 @@ async fn core_32_no_child_outlives_its_supervisor() {
     let dyn_sup = DynamicSupervisor::whereis(&Name::local("core_32_dyn")).unwrap();
     for n in 0..5 {
         dyn_sup
-            .start_child(ChildSpec::worker::<Probe>(Args::new(["d0", "d1", "d2", "d3", "d4"][n], &log)))
+            .start_child(ChildSpec::worker::<Probe>(Args::new(
+                ["d0", "d1", "d2", "d3", "d4"][n],
+                &log,
+            )))
             .await
             .unwrap();
     }
     // top, w, inner and its two, the dynamic supervisor and its five
     assert_eq!(alive_tasks(), 1 + 1 + 1 + 2 + 1 + 5);
     top.stop(ExitReason::Shutdown).await.unwrap();
-    assert_eq!(alive_tasks(), 0, "every task of the tree has ended when stop returns");
-    let terminated = log.entries().iter().filter(|e| e.starts_with("terminate")).count();
+    assert_eq!(
+        alive_tasks(),
+        0,
+        "every task of the tree has ended when stop returns"
+    );
+    let terminated = log
+        .entries()
+        .iter()
+        .filter(|e| e.starts_with("terminate"))
+        .count();
     assert_eq!(terminated, 8, "every terminate ran");
 }
 
@@ -402,9 +469,19 @@ async fn core_33_which_children_lists_newest_first_and_count_children_counts() {
     let children = sup.which_children().await.unwrap();
     let shape: Vec<(String, bool, ChildType)> = children
         .iter()
-        .map(|ChildInfo { id, pid, child_type }| {
-            (id.clone().unwrap().into_owned(), matches!(pid, ChildPid::Running(_)), *child_type)
-        })
+        .map(
+            |ChildInfo {
+                 id,
+                 pid,
+                 child_type,
+             }| {
+                (
+                    id.clone().unwrap().into_owned(),
+                    matches!(pid, ChildPid::Running(_)),
+                    *child_type,
+                )
+            },
+        )
         .collect();
     assert_eq!(
         shape,
@@ -418,7 +495,12 @@ async fn core_33_which_children_lists_newest_first_and_count_children_counts() {
     let count = sup.count_children().await.unwrap();
     assert_eq!(
         count,
-        bough_core::ChildCount { specs: 3, active: 2, supervisors: 1, workers: 2 }
+        bough_core::ChildCount {
+            specs: 3,
+            active: 2,
+            supervisors: 1,
+            workers: 2
+        }
     );
 }
 
@@ -438,7 +520,11 @@ async fn core_34_terminate_restart_and_delete_child() {
     assert_eq!(sup.delete_child("a").await, Err(ChildError::Running));
     assert_eq!(sup.terminate_child("a").await, Ok(()));
     assert_eq!(log.entries().last().unwrap(), "terminate a shutdown");
-    assert_eq!(sup.terminate_child("a").await, Ok(()), "terminating a stopped child is ok");
+    assert_eq!(
+        sup.terminate_child("a").await,
+        Ok(()),
+        "terminating a stopped child is ok"
+    );
     assert_eq!(child_pid(&sup, "a").await, None);
     let pid = sup.restart_child("a").await.unwrap().unwrap();
     assert_eq!(child_pid(&sup, "a").await, Some(pid));
@@ -481,10 +567,17 @@ async fn core_34_a_child_being_restarted_cannot_be_restarted_or_deleted() {
 #[tokio::test]
 async fn core_35_start_child_adds_a_child_at_the_end() {
     let log = Log::new();
-    let sup = Supervisor::start_link([Probe::spec(Args::new("a", &log))], opts(Strategy::OneForOne))
+    let sup = Supervisor::start_link(
+        [Probe::spec(Args::new("a", &log))],
+        opts(Strategy::OneForOne),
+    )
+    .await
+    .unwrap();
+    let pid = sup
+        .start_child(Probe::spec(Args::new("b", &log)))
         .await
+        .unwrap()
         .unwrap();
-    let pid = sup.start_child(Probe::spec(Args::new("b", &log))).await.unwrap().unwrap();
     assert_eq!(child_pid(&sup, "b").await, Some(pid));
     assert_eq!(
         sup.start_child(Probe::spec(Args::new("b", &log))).await,
@@ -496,16 +589,23 @@ async fn core_35_start_child_adds_a_child_at_the_end() {
         Err(StartError::AlreadyPresent)
     );
     assert_eq!(
-        sup.start_child(Probe::spec(Args::new("c", &log).on_init(OnInit::Ignore))).await,
+        sup.start_child(Probe::spec(Args::new("c", &log).on_init(OnInit::Ignore)))
+            .await,
         Ok(None),
         "{{:ok, :undefined}}, and the spec is kept"
     );
     assert_eq!(sup.count_children().await.unwrap().specs, 3);
     let failed = sup
-        .start_child(Probe::spec(Args::new("d", &log).on_init(OnInit::Stop(ExitReason::error("no")))))
+        .start_child(Probe::spec(
+            Args::new("d", &log).on_init(OnInit::Stop(ExitReason::error("no"))),
+        ))
         .await;
     assert_eq!(failed, Err(StartError::Init(ExitReason::error("no"))));
-    assert_eq!(sup.count_children().await.unwrap().specs, 3, "a failed child is not added");
+    assert_eq!(
+        sup.count_children().await.unwrap().specs,
+        3,
+        "a failed child is not added"
+    );
     // Children are still called through their names and pids.
     let _ = Call::Ping;
 }

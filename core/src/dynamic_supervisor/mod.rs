@@ -144,7 +144,9 @@ pub struct DynamicSupervisor {
 
 impl DynamicSupervisor {
     /// Starts a dynamic supervisor with no children.
-    pub async fn start_link(options: DynamicSupervisorOptions) -> Result<DynamicSupervisor, StartError> {
+    pub async fn start_link(
+        options: DynamicSupervisorOptions,
+    ) -> Result<DynamicSupervisor, StartError> {
         let (pid, mailbox, _join) = state::start(options, None).await?;
         Ok(DynamicSupervisor { pid, mailbox })
     }

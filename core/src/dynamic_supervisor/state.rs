@@ -19,8 +19,8 @@ use crate::process::{self, Birth, Exit, Link};
 use crate::registry::Registration;
 use crate::reply::ReplyTo;
 use crate::supervisor::{
-    ChildCount, ChildInfo, ChildPid, Inbox, Intensity, RetryKey, SupMsg, report,
-    shutdown_all, shutdown_one,
+    ChildCount, ChildInfo, ChildPid, Inbox, Intensity, RetryKey, SupMsg, report, shutdown_all,
+    shutdown_one,
 };
 
 pub(crate) enum DynReq {
@@ -162,7 +162,8 @@ impl DynSup {
                             Ok(self.insert(spec, started))
                         }
                         Err(reason) => {
-                            if !matches!(reason, StartError::Ignore | StartError::AlreadyStarted(_)) {
+                            if !matches!(reason, StartError::Ignore | StartError::AlreadyStarted(_))
+                            {
                                 report::start_error(self.pid, &spec.id, &reason);
                             }
                             Err(reason)
@@ -176,8 +177,14 @@ impl DynSup {
                     None => Err(ChildError::NotFound),
                     Some(child) => {
                         let shutdown = child.spec.shutdown;
-                        shutdown_one(&mut self.inbox, self.pid, &child.spec.id, child.started, shutdown)
-                            .await;
+                        shutdown_one(
+                            &mut self.inbox,
+                            self.pid,
+                            &child.spec.id,
+                            child.started,
+                            shutdown,
+                        )
+                        .await;
                         Ok(())
                     }
                 };

@@ -74,7 +74,11 @@ impl<R: Send + 'static> Inbox<R> {
 
     /// Waits for the exit of `pid` until `deadline`, setting everything else aside.
     /// `None` when the deadline passed first.
-    pub(crate) async fn exit_of(&mut self, pid: Pid, deadline: Option<Instant>) -> Option<ExitReason> {
+    pub(crate) async fn exit_of(
+        &mut self,
+        pid: Pid,
+        deadline: Option<Instant>,
+    ) -> Option<ExitReason> {
         if let Some(at) = self
             .stash
             .iter()
@@ -105,8 +109,15 @@ impl<R: Send + 'static> Inbox<R> {
     }
 
     /// Waits for the next exit of any child until `deadline`, setting everything else aside.
-    pub(crate) async fn any_exit(&mut self, deadline: Option<Instant>) -> Option<(Pid, ExitReason)> {
-        if let Some(at) = self.stash.iter().position(|m| matches!(m, SupMsg::Exit(..))) {
+    pub(crate) async fn any_exit(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Option<(Pid, ExitReason)> {
+        if let Some(at) = self
+            .stash
+            .iter()
+            .position(|m| matches!(m, SupMsg::Exit(..)))
+        {
             if let Some(SupMsg::Exit(pid, reason)) = self.stash.remove(at) {
                 return Some((pid, reason));
             }

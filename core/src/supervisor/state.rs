@@ -180,7 +180,8 @@ impl StaticSup {
         let Some(at) = self.children.iter().position(|c| c.pid() == Some(pid)) else {
             return Ok(());
         };
-        if let State::Running(started) = mem::replace(&mut self.children[at].state, State::Stopped) {
+        if let State::Running(started) = mem::replace(&mut self.children[at].state, State::Stopped)
+        {
             self.linger(started.join);
         }
         let spec = &self.children[at].spec;
@@ -197,7 +198,9 @@ impl StaticSup {
 
     async fn retry(&mut self, id: &str) -> Result<(), ExitReason> {
         match self.position(id) {
-            Some(at) if matches!(self.children[at].state, State::Restarting) => self.restart(at).await,
+            Some(at) if matches!(self.children[at].state, State::Restarting) => {
+                self.restart(at).await
+            }
             _ => Ok(()),
         }
     }
@@ -272,7 +275,8 @@ impl StaticSup {
         for at in (0..self.children.len()).rev() {
             self.terminate_at(at).await;
         }
-        self.children.retain(|child| child.spec.restart != Restart::Temporary);
+        self.children
+            .retain(|child| child.spec.restart != Restart::Temporary);
     }
 
     async fn on_request(&mut self, request: StaticReq) {

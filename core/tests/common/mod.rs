@@ -21,7 +21,12 @@ impl Log {
         self.0.lock().unwrap().clone()
     }
     pub fn count(&self, entry: &str) -> usize {
-        self.0.lock().unwrap().iter().filter(|e| *e == entry).count()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| *e == entry)
+            .count()
     }
     pub fn clear(&self) {
         self.0.lock().unwrap().clear();
@@ -178,13 +183,17 @@ impl GenServer for Probe {
         if !self.args.terminate_takes.is_zero() {
             tokio::time::sleep(self.args.terminate_takes).await;
         }
-        self.args.log.push(format!("terminate {} {reason}", self.args.tag));
+        self.args
+            .log
+            .push(format!("terminate {} {reason}", self.args.tag));
     }
 }
 
 /// How many tasks are alive on this test's runtime.
 pub fn alive_tasks() -> usize {
-    tokio::runtime::Handle::current().metrics().num_alive_tasks()
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
 }
 
 /// Lets every ready task run (on the paused current-thread runtime, time does not move).
@@ -203,6 +212,19 @@ pub async fn wait_until(mut done: impl FnMut() -> bool) {
         tokio::task::yield_now().await;
     }
     panic!("condition never held");
+}
+
+/// On a multi-threaded runtime: waits up to 10 s of real time for `done()` to hold, since
+/// yielding proves nothing when the OS has put the other worker thread aside.
+pub async fn eventually(mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "condition never held"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// The pid of child `id` of `sup`.
