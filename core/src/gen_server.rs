@@ -85,10 +85,14 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
+use tokio::time::{Instant, Sleep};
 
 use crate::child_spec::{StartCtx, Started};
 use crate::error::{CallError, StartError};
@@ -97,7 +101,7 @@ use crate::mailbox::{Event, Mailbox};
 use crate::pid::Pid;
 use crate::process::{self, Birth, CatchUnwind, Exit, Link};
 use crate::registry::{Name, Registration};
-use crate::reply::{self, ReplyTo};
+use crate::reply::{self, Answer, ReplyTo, Watch};
 
 /// The message type of a kind of message a server does not take; it has no values.
 pub type Never = Infallible;
@@ -293,18 +297,35 @@ impl<S: GenServer> Server<S> {
         request: S::Call,
         timeout: impl Into<Timeout>,
     ) -> Result<S::Reply, CallError> {
-        let (to, rx) = reply::slot();
-        if self.mailbox.push(Envelope::Call(request, to)).is_err() {
-            return Err(CallError::NoProc);
-        }
-        let answer = match timeout.into() {
-            Timeout::Infinity => rx.recv().await,
-            Timeout::After(limit) => match tokio::time::timeout(limit, rx.recv()).await {
-                Ok(answer) => answer,
-                Err(_) => return Err(CallError::Timeout),
-            },
+        let deadline = match timeout.into() {
+            Timeout::After(limit) => Some(Instant::now() + limit),
+            Timeout::Infinity => None,
         };
-        answer.map_err(|_| self.why_unanswered())
+        let (to, mut rx) = reply::slot();
+        let busy = match self.mailbox.push(Envelope::Call(request, to)) {
+            Ok(busy) => busy,
+            Err(_) => return Err(CallError::NoProc),
+        };
+        // The time-out is armed only when the answer may be slow to come: the server was
+        // busy, or has told us so since. A prompt answer costs no timer.
+        let mut timer: Option<Pin<Box<Sleep>>> = None;
+        std::future::poll_fn(|cx| match rx.poll_answer(cx) {
+            Answer::Value(value) => Poll::Ready(Ok(value)),
+            Answer::Unanswered => Poll::Ready(Err(self.why_unanswered())),
+            Answer::Pending { nudged } => {
+                let Some(deadline) = deadline else {
+                    return Poll::Pending;
+                };
+                if timer.is_none() && (busy || nudged) {
+                    timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                }
+                match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(Err(CallError::Timeout)),
+                    _ => Poll::Pending,
+                }
+            }
+        })
+        .await
     }
 
     fn why_unanswered(&self) -> CallError {
@@ -341,7 +362,7 @@ impl<S: GenServer> Server<S> {
         reason: ExitReason,
         timeout: impl Into<Timeout>,
     ) -> Result<(), CallError> {
-        let (to, rx) = reply::slot();
+        let (to, mut rx) = reply::slot();
         if self.mailbox.push(Envelope::Stop(reason, to)).is_err() {
             return Err(CallError::NoProc);
         }
@@ -601,50 +622,115 @@ fn step<S: GenServer>(result: Result<NoReply<S>, ExitReason>) -> Step<S::Continu
     }
 }
 
+pin_project! {
+    /// Runs one callback, catching panics. If the callback has to wait, the server is busy:
+    /// every caller whose call waits behind it (and the caller of this call) is nudged to
+    /// arm its time-out, and callers that come meanwhile arm theirs at once.
+    struct Callback<'a, S: GenServer, F> {
+        #[pin]
+        inner: CatchUnwind<F>,
+        mailbox: &'a Mailbox<Envelope<S>>,
+        current: Option<&'a Watch<S::Reply>>,
+        busy: bool,
+    }
+}
+
+fn callback<'a, S: GenServer, F>(
+    mailbox: &'a Mailbox<Envelope<S>>,
+    current: Option<&'a Watch<S::Reply>>,
+    inner: F,
+) -> Callback<'a, S, F> {
+    Callback {
+        inner: CatchUnwind::new(inner),
+        mailbox,
+        current,
+        busy: false,
+    }
+}
+
+impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
+    type Output = Result<F::Output, ExitReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.inner.poll(cx) {
+            Poll::Ready(output) => {
+                if *this.busy {
+                    this.mailbox.set_idle();
+                }
+                Poll::Ready(output)
+            }
+            Poll::Pending => {
+                if !*this.busy {
+                    *this.busy = true;
+                    this.mailbox.set_busy(|queued| {
+                        if let Envelope::Call(_, to) = queued {
+                            to.nudge();
+                        }
+                    });
+                    if let Some(current) = this.current {
+                        current.nudge();
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
 /// The server loop: one message at a time, continues first, then `terminate`.
 async fn run<S: GenServer>(
     mut state: S,
     mailbox: Arc<Mailbox<Envelope<S>>>,
     mut next: Option<S::Continue>,
 ) -> Exit {
-    // Kept past `close` so that a caller whose call stopped the server sees its exit reason.
-    let mut held: Option<ReplyTo<S::Reply>> = None;
-    let mut pending: Option<(ReplyTo<S::Reply>, S::Reply)> = None;
+    // The call that stopped the server, answered (or failed) once the mailbox is closed,
+    // so that its caller sees the exit reason.
+    let mut stopping: Option<(Watch<S::Reply>, Option<S::Reply>)> = None;
     let mut waiter = None;
+    mailbox.set_idle();
     let reason = loop {
         let step = if let Some(continuation) = next.take() {
-            step(CatchUnwind::new(state.handle_continue(continuation)).await)
+            step(callback(&mailbox, None, state.handle_continue(continuation)).await)
         } else {
             match mailbox.recv().await {
                 Event::Signal(reason) => break reason,
                 Event::Message(Envelope::Call(request, from)) => {
-                    let own = from.share();
-                    match CatchUnwind::new(state.handle_call(request, from)).await {
+                    let watch = from.watch();
+                    let result =
+                        callback(&mailbox, Some(&watch), state.handle_call(request, from)).await;
+                    match result {
                         Ok(Reply::Reply(answer)) => {
-                            own.reply(answer);
+                            watch.finish(Some(answer));
                             Step::Wait
                         }
                         Ok(Reply::ReplyContinue(answer, next)) => {
-                            own.reply(answer);
+                            watch.finish(Some(answer));
                             Step::Continue(next)
                         }
-                        Ok(Reply::NoReply) => Step::Wait,
-                        Ok(Reply::NoReplyContinue(next)) => Step::Continue(next),
+                        Ok(Reply::NoReply) => {
+                            watch.finish(None);
+                            Step::Wait
+                        }
+                        Ok(Reply::NoReplyContinue(next)) => {
+                            watch.finish(None);
+                            Step::Continue(next)
+                        }
                         Ok(Reply::StopReply(reason, answer)) => {
-                            pending = Some((own, answer));
+                            stopping = Some((watch, Some(answer)));
                             Step::Stop(reason)
                         }
                         Ok(Reply::Stop(reason)) | Err(reason) => {
-                            held = Some(own);
+                            stopping = Some((watch, None));
                             Step::Stop(reason)
                         }
                     }
                 }
                 Event::Message(Envelope::Cast(message)) => {
-                    step(CatchUnwind::new(state.handle_cast(message)).await)
+                    step(callback(&mailbox, None, state.handle_cast(message)).await)
                 }
                 Event::Message(Envelope::Info(message)) => {
-                    step(CatchUnwind::new(state.handle_info(message)).await)
+                    step(callback(&mailbox, None, state.handle_info(message)).await)
                 }
                 Event::Message(Envelope::Stop(reason, to)) => {
                     waiter = Some(to);
@@ -659,7 +745,7 @@ async fn run<S: GenServer>(
         }
     };
     // A panic in terminate replaces the reason, as an exception in OTP's terminate does.
-    let reason = match CatchUnwind::new(state.terminate(&reason)).await {
+    let reason = match callback(&mailbox, None, state.terminate(&reason)).await {
         Ok(()) => reason,
         Err(panic) => panic,
     };
@@ -671,11 +757,18 @@ async fn run<S: GenServer>(
             "GenServer terminating"
         );
     }
-    if let Some((to, answer)) = pending {
-        to.reply(answer);
-    }
+    // `{:stop, reason, reply, state}` answers after terminate, before the exit.
+    let stopping = match stopping {
+        Some((watch, Some(answer))) => {
+            watch.finish(Some(answer));
+            None
+        }
+        other => other,
+    };
     mailbox.close(reason.clone());
     drop(state);
-    drop(held);
+    if let Some((watch, _)) = stopping {
+        watch.finish(None);
+    }
     Exit { reason, waiter }
 }

@@ -23,6 +23,9 @@ struct State<M> {
     signal: Option<ExitReason>,
     /// Set once when the process has exited: the mailbox is closed from then on.
     exit: Option<ExitReason>,
+    /// The process is in a callback that is waiting on something (or has not started its
+    /// loop yet), so a message may wait a while before it is handled.
+    busy: bool,
 }
 
 /// What a process finds in its mailbox.
@@ -39,6 +42,7 @@ impl<M> Mailbox<M> {
                 waker: None,
                 signal: None,
                 exit: None,
+                busy: true,
             }),
         }
     }
@@ -48,20 +52,33 @@ impl<M> Mailbox<M> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a message; gives it back if the process already exited.
-    pub(crate) fn push(&self, message: M) -> Result<(), M> {
-        let waker = {
+    /// Queues a message and says whether the process is busy; gives the message back if
+    /// the process already exited.
+    pub(crate) fn push(&self, message: M) -> Result<bool, M> {
+        let (waker, busy) = {
             let mut state = self.lock();
             if state.exit.is_some() {
                 return Err(message);
             }
             state.queue.push_back(message);
-            state.waker.take()
+            (state.waker.take(), state.busy)
         };
         if let Some(waker) = waker {
             waker.wake();
         }
-        Ok(())
+        Ok(busy)
+    }
+
+    /// Marks the process busy and shows `each` every message that is already waiting.
+    pub(crate) fn set_busy(&self, mut each: impl FnMut(&M)) {
+        let mut state = self.lock();
+        state.busy = true;
+        state.queue.iter().for_each(&mut each);
+    }
+
+    /// Marks the process as handling messages promptly again.
+    pub(crate) fn set_idle(&self) {
+        self.lock().busy = false;
     }
 
     /// Asks the process to stop with `reason`. The first signal wins; later ones and
@@ -160,7 +177,16 @@ mod tests {
     #[tokio::test]
     async fn closed_mailbox_refuses_and_remembers_reason() {
         let mb = Mailbox::new();
-        mb.push(1).unwrap();
+        assert_eq!(
+            mb.push(1),
+            Ok(true),
+            "busy until the process says otherwise"
+        );
+        mb.set_idle();
+        assert_eq!(mb.push(1), Ok(false));
+        let mut seen = 0;
+        mb.set_busy(|_| seen += 1);
+        assert_eq!(seen, 2);
         assert!(mb.close(ExitReason::Normal));
         assert!(!mb.close(ExitReason::Killed));
         assert_eq!(mb.push(2), Err(2));

@@ -567,3 +567,76 @@ async fn wrong_type_under_a_name_is_a_typed_error() {
     );
     assert!(Server::<Other>::whereis(&Name::local("wrong_type")).is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn core_09_a_call_waiting_behind_a_slow_callback_times_out_5_s_after_it_was_made() {
+    let log = Log::new();
+    let server = start(Args::new("a", &log)).await.unwrap();
+    let t0 = Instant::now();
+    let slow = tokio::spawn({
+        let server = server.clone();
+        async move {
+            server
+                .call_timeout(
+                    Call::Sleep(Duration::from_secs(20)),
+                    gen_server::Timeout::Infinity,
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The server is busy: this call arms its time-out at once.
+    assert_eq!(server.call(Call::Ping).await, Err(CallError::Timeout));
+    assert_eq!(t0.elapsed(), Duration::from_secs(6));
+    assert_eq!(slow.await.unwrap().unwrap(), "slept");
+    assert_eq!(t0.elapsed(), Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_09_a_call_queued_before_the_server_got_busy_still_times_out_on_time() {
+    let log = Log::new();
+    let server = start(Args::new("a", &log)).await.unwrap();
+    let t0 = Instant::now();
+    // Both are queued while the server is idle; the first keeps it busy for 20 s.
+    let slow = tokio::spawn({
+        let server = server.clone();
+        async move {
+            server
+                .call_timeout(
+                    Call::Sleep(Duration::from_secs(20)),
+                    gen_server::Timeout::Infinity,
+                )
+                .await
+        }
+    });
+    let queued = tokio::spawn({
+        let server = server.clone();
+        async move { server.call(Call::Ping).await }
+    });
+    assert_eq!(queued.await.unwrap(), Err(CallError::Timeout));
+    assert_eq!(t0.elapsed(), Duration::from_secs(5));
+    slow.await.unwrap().unwrap();
+    // The timed-out request was still handled (its reply went nowhere), as in OTP.
+    assert_eq!(server.call(Call::Ping).await.unwrap(), "pong a");
+}
+
+#[tokio::test(start_paused = true)]
+async fn core_09_a_call_made_during_a_slow_init_times_out() {
+    let log = Log::new();
+    let t0 = Instant::now();
+    let starting = tokio::spawn({
+        let log = log.clone();
+        async move {
+            let args = Args::new("a", &log).on_init(OnInit::Sleep(Duration::from_secs(30)));
+            gen_server::start_link_with::<Probe>(args, StartOptions::new().name("core_09_init"))
+                .await
+        }
+    });
+    settle().await;
+    assert_eq!(
+        gen_server::call::<Probe>("core_09_init", Call::Ping).await,
+        Err(CallError::Timeout)
+    );
+    assert_eq!(t0.elapsed(), Duration::from_secs(5));
+    starting.await.unwrap().unwrap();
+}

@@ -196,7 +196,7 @@ pub(crate) async fn request<R: Send + 'static, T>(
     mailbox: &Mailbox<SupMsg<R>>,
     make: impl FnOnce(ReplyTo<T>) -> R,
 ) -> Result<T, CallError> {
-    let (to, rx) = reply::slot();
+    let (to, mut rx) = reply::slot();
     if mailbox.push(SupMsg::Request(make(to))).is_err() {
         return Err(CallError::NoProc);
     }
@@ -210,7 +210,7 @@ pub(crate) async fn stop<R: Send + 'static>(
     mailbox: &Mailbox<SupMsg<R>>,
     reason: ExitReason,
 ) -> Result<(), CallError> {
-    let (to, rx) = reply::slot();
+    let (to, mut rx) = reply::slot();
     if mailbox.push(SupMsg::Stop(reason, to)).is_err() {
         return Err(CallError::NoProc);
     }
