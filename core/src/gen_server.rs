@@ -97,11 +97,11 @@ use tokio::time::{Instant, Sleep};
 use crate::child_spec::{StartCtx, Started};
 use crate::error::{CallError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{Event, Mailbox};
+use crate::mailbox::{Event, Letter, Mailbox};
 use crate::pid::Pid;
 use crate::process::{self, Birth, CatchUnwind, Exit, Link};
 use crate::registry::{Name, Registration};
-use crate::reply::{self, Answer, ReplyTo, Watch};
+use crate::reply::{self, Answer, ReplyRx, ReplyTo, Watch};
 
 /// The message type of a kind of message a server does not take; it has no values.
 pub type Never = Infallible;
@@ -248,6 +248,14 @@ pub(crate) enum Envelope<S: GenServer> {
     Stop(ExitReason, ReplyTo<()>),
 }
 
+impl<S: GenServer> Letter for Envelope<S> {
+    fn abandon(&self) {
+        if let Envelope::Call(_, to) = self {
+            to.abandon();
+        }
+    }
+}
+
 /// How long a call may wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Timeout {
@@ -287,45 +295,24 @@ impl<S: GenServer> Server<S> {
     }
 
     /// Calls the server and waits up to [`DEFAULT_CALL_TIMEOUT`] for the reply.
-    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
-        self.call_timeout(request, DEFAULT_CALL_TIMEOUT).await
+    pub fn call(&self, request: S::Call) -> Call<'_, S> {
+        self.call_timeout(request, DEFAULT_CALL_TIMEOUT)
     }
 
     /// Calls the server and waits up to `timeout` for the reply.
-    pub async fn call_timeout(
-        &self,
-        request: S::Call,
-        timeout: impl Into<Timeout>,
-    ) -> Result<S::Reply, CallError> {
-        let deadline = match timeout.into() {
-            Timeout::After(limit) => Some(Instant::now() + limit),
-            Timeout::Infinity => None,
-        };
-        let (to, mut rx) = reply::slot();
-        let busy = match self.mailbox.push(Envelope::Call(request, to)) {
-            Ok(busy) => busy,
-            Err(_) => return Err(CallError::NoProc),
-        };
-        // The time-out is armed only when the answer may be slow to come: the server was
-        // busy, or has told us so since. A prompt answer costs no timer.
-        let mut timer: Option<Pin<Box<Sleep>>> = None;
-        std::future::poll_fn(|cx| match rx.poll_answer(cx) {
-            Answer::Value(value) => Poll::Ready(Ok(value)),
-            Answer::Unanswered => Poll::Ready(Err(self.why_unanswered())),
-            Answer::Pending { nudged } => {
-                let Some(deadline) = deadline else {
-                    return Poll::Pending;
-                };
-                if timer.is_none() && (busy || nudged) {
-                    timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
-                }
-                match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
-                    Some(Poll::Ready(())) => Poll::Ready(Err(CallError::Timeout)),
-                    _ => Poll::Pending,
-                }
-            }
-        })
-        .await
+    pub fn call_timeout(&self, request: S::Call, timeout: impl Into<Timeout>) -> Call<'_, S> {
+        Call {
+            server: self,
+            request: Some(request),
+            limit: match timeout.into() {
+                Timeout::After(limit) => Some(limit),
+                Timeout::Infinity => None,
+            },
+            rx: None,
+            busy: false,
+            since: None,
+            timer: None,
+        }
     }
 
     fn why_unanswered(&self) -> CallError {
@@ -373,6 +360,76 @@ impl<S: GenServer> Server<S> {
                 .map_err(|_| CallError::Timeout)?,
         };
         answer.map_err(|_| self.why_unanswered())
+    }
+}
+
+/// A call on its way: the future [`Server::call`] returns. Nothing is sent until it is
+/// first polled.
+#[must_use = "a call does nothing unless awaited"]
+pub struct Call<'a, S: GenServer> {
+    server: &'a Server<S>,
+    request: Option<S::Call>,
+    limit: Option<Duration>,
+    rx: Option<ReplyRx<S::Reply>>,
+    busy: bool,
+    since: Option<Instant>,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S: GenServer> Unpin for Call<'_, S> {}
+
+impl<S: GenServer> Future for Call<'_, S> {
+    type Output = Result<S::Reply, CallError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(request) = this.request.take() {
+            let (to, rx) = reply::call_slot();
+            let pushed = match this.server.mailbox.push(Envelope::Call(request, to)) {
+                Ok(pushed) => pushed,
+                Err(_) => return Poll::Ready(Err(CallError::NoProc)),
+            };
+            this.rx = Some(rx);
+            this.busy = pushed.busy;
+            // The time-out counts from now. A call that is next in line at an idle server
+            // is handled as soon as the server runs, so its clock may be read when (if
+            // ever) the server says the answer will take a while: one clock read less per
+            // prompt call.
+            if pushed.busy || !pushed.first {
+                this.since = Some(Instant::now());
+            }
+        }
+        let Some(rx) = this.rx.as_mut() else {
+            return Poll::Ready(Err(CallError::NoProc));
+        };
+        match rx.poll_answer(cx) {
+            Answer::Value(value) => Poll::Ready(Ok(value)),
+            Answer::Unanswered => Poll::Ready(Err(this.server.why_unanswered())),
+            Answer::Pending { nudged } => {
+                let Some(limit) = this.limit else {
+                    return Poll::Pending;
+                };
+                // The timer is armed only when the answer may be slow to come: the server
+                // was busy, or has told us so since. A prompt answer costs no timer.
+                if this.timer.is_none() && (this.busy || nudged) {
+                    let since = *this.since.get_or_insert_with(Instant::now);
+                    this.timer = Some(Box::pin(tokio::time::sleep_until(since + limit)));
+                }
+                match this.timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(Err(CallError::Timeout)),
+                    _ => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: GenServer> fmt::Debug for Call<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("server", self.server)
+            .field("sent", &self.request.is_none())
+            .finish_non_exhaustive()
     }
 }
 

@@ -89,7 +89,7 @@ pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
 pub use error::{CallError, ChildError, StartError};
 pub use exit::ExitReason;
 pub use gen_server::{
-    DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
+    Call, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
     Timeout,
 };
 pub use module::{

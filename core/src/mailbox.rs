@@ -28,6 +28,21 @@ struct State<M> {
     busy: bool,
 }
 
+/// A message that may need a word when it is dropped unread: a call tells its caller that
+/// it will never be handled.
+pub(crate) trait Letter {
+    fn abandon(&self) {}
+}
+
+/// What a sender learns from a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pushed {
+    /// The process is in a callback that waits on something.
+    pub(crate) busy: bool,
+    /// Nothing was queued before this message.
+    pub(crate) first: bool,
+}
+
 /// What a process finds in its mailbox.
 pub(crate) enum Event<M> {
     Message(M),
@@ -52,21 +67,26 @@ impl<M> Mailbox<M> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a message and says whether the process is busy; gives the message back if
-    /// the process already exited.
-    pub(crate) fn push(&self, message: M) -> Result<bool, M> {
-        let (waker, busy) = {
+    /// Queues a message and says how busy the process is; gives the message back if the
+    /// process already exited.
+    pub(crate) fn push(&self, message: M) -> Result<Pushed, M> {
+        let (waker, pushed) = {
             let mut state = self.lock();
             if state.exit.is_some() {
                 return Err(message);
             }
+            let first = state.queue.is_empty();
             state.queue.push_back(message);
-            (state.waker.take(), state.busy)
+            let pushed = Pushed {
+                busy: state.busy,
+                first,
+            };
+            (state.waker.take(), pushed)
         };
         if let Some(waker) = waker {
             waker.wake();
         }
-        Ok(busy)
+        Ok(pushed)
     }
 
     /// Marks the process busy and shows `each` every message that is already waiting.
@@ -128,7 +148,10 @@ impl<M> Mailbox<M> {
 
     /// Closes the mailbox with the process's exit reason and drops what was still queued.
     /// Returns false if it was already closed.
-    pub(crate) fn close(&self, reason: ExitReason) -> bool {
+    pub(crate) fn close(&self, reason: ExitReason) -> bool
+    where
+        M: Letter,
+    {
         let dropped = {
             let mut state = self.lock();
             if state.exit.is_some() {
@@ -140,6 +163,7 @@ impl<M> Mailbox<M> {
             std::mem::take(&mut state.queue)
         };
         // Dropping pending calls fails their callers; do it outside the lock.
+        dropped.iter().for_each(Letter::abandon);
         drop(dropped);
         true
     }
@@ -157,6 +181,8 @@ impl<M> Mailbox<M> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    impl Letter for i32 {}
 
     #[tokio::test]
     async fn signal_overtakes_queued_messages() {
@@ -177,13 +203,17 @@ mod tests {
     #[tokio::test]
     async fn closed_mailbox_refuses_and_remembers_reason() {
         let mb = Mailbox::new();
+        let pushed = mb.push(1).unwrap();
+        assert!(pushed.busy, "busy until the process says otherwise");
+        assert!(pushed.first);
+        mb.set_idle();
         assert_eq!(
             mb.push(1),
-            Ok(true),
-            "busy until the process says otherwise"
+            Ok(Pushed {
+                busy: false,
+                first: false
+            })
         );
-        mb.set_idle();
-        assert_eq!(mb.push(1), Ok(false));
         let mut seen = 0;
         mb.set_busy(|_| seen += 1);
         assert_eq!(seen, 2);

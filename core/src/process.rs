@@ -8,6 +8,7 @@
 //! 2. `body` drops the server's state (and any reply handles it kept);
 //! 3. `notice` releases the name, lowers the live count and only then tells the parent.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -17,16 +18,71 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::exit::ExitReason;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Letter, Mailbox};
 use crate::pid::Pid;
 use crate::registry::Registration;
 use crate::reply::ReplyTo;
 
-tokio::task_local! {
-    static CURRENT: Pid;
+thread_local! {
+    /// The pid of the process being polled on this thread. A plain cell, set around each
+    /// poll: tokio's `task_local!` does the same with a `RefCell` and costs a fifth of a call.
+    static CURRENT: Cell<Option<Pid>> = const { Cell::new(None) };
+}
+
+/// Puts the previous pid back, even when the poll panics.
+struct Restore(Option<Pid>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.set(self.0));
+    }
+}
+
+fn enter(pid: Pid) -> Restore {
+    Restore(CURRENT.with(|current| current.replace(Some(pid))))
+}
+
+pin_project! {
+    /// Runs `inner` as process `pid`: `self_pid()` answers `pid` while it is polled and
+    /// while it is dropped.
+    pub(crate) struct Scoped<F> {
+        pid: Pid,
+        #[pin]
+        inner: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Scoped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let _restore = enter(*this.pid);
+            this.inner.set(None);
+        }
+    }
+}
+
+impl<F> Scoped<F> {
+    pub(crate) fn new(pid: Pid, inner: F) -> Scoped<F> {
+        Scoped {
+            pid,
+            inner: Some(inner),
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _restore = enter(*this.pid);
+        match this.inner.as_pin_mut() {
+            Some(inner) => inner.poll(cx),
+            // Polled after completion: futures may not be, and ours never are.
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// The pid of the process running this code: Elixir's `self()`.
@@ -43,7 +99,7 @@ pub fn self_pid() -> Pid {
 
 /// The pid of the process running this code, or `None` outside a bough process.
 pub fn try_self_pid() -> Option<Pid> {
-    CURRENT.try_with(|pid| *pid).ok()
+    CURRENT.try_with(Cell::get).ok().flatten()
 }
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -65,7 +121,7 @@ pub(crate) trait Control: Send + Sync {
     fn exit_reason(&self) -> Option<ExitReason>;
 }
 
-impl<M: Send> Control for Mailbox<M> {
+impl<M: Send + Letter> Control for Mailbox<M> {
     fn signal(&self, reason: ExitReason) {
         Mailbox::signal(self, reason)
     }
@@ -101,7 +157,7 @@ impl Birth {
     /// Runs `future` as this process would, with `self_pid()` answering its pid and panics
     /// captured as an exit reason.
     pub(crate) async fn run_as<F: Future>(&self, future: F) -> Result<F::Output, ExitReason> {
-        CURRENT.scope(self.pid, CatchUnwind::new(future)).await
+        Scoped::new(self.pid, CatchUnwind::new(future)).await
     }
 }
 
@@ -159,7 +215,7 @@ pin_project! {
     pub(crate) struct Process<F> {
         guard: KillGuard,
         #[pin]
-        body: TaskLocalFuture<Pid, F>,
+        body: Scoped<F>,
         notice: ExitNotice,
     }
 }
@@ -187,14 +243,14 @@ pub(crate) fn spawn<M, F>(
     body: F,
 ) -> JoinHandle<()>
 where
-    M: Send + 'static,
+    M: Send + Letter + 'static,
     F: Future<Output = Exit> + Send + 'static,
 {
     let pid = birth.pid;
     let control: Arc<dyn Control> = mailbox;
     tokio::spawn(Process {
         guard: KillGuard(control.clone()),
-        body: CURRENT.scope(pid, body),
+        body: Scoped::new(pid, body),
         notice: ExitNotice {
             birth: Some(birth),
             parent,
@@ -240,6 +296,27 @@ mod tests {
         assert_eq!(ok.unwrap(), 5);
         let failed = CatchUnwind::new(async { panic!("boom") }).await;
         assert_eq!(failed.unwrap_err(), ExitReason::Panic("boom".into()));
+    }
+
+    #[tokio::test]
+    async fn self_pid_holds_while_a_process_body_is_dropped() {
+        struct Check(Pid);
+        impl Drop for Check {
+            fn drop(&mut self) {
+                assert_eq!(try_self_pid(), Some(self.0));
+            }
+        }
+        let pid = Pid::next();
+        let body = Scoped::new(pid, async move {
+            let _check = Check(pid);
+            std::future::pending::<()>().await;
+        });
+        let mut body = Box::pin(body);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(body.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(try_self_pid(), None);
+        drop(body);
+        assert_eq!(try_self_pid(), None);
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::exit::ExitReason;
-use crate::mailbox::{Event, Mailbox};
+use crate::mailbox::{Event, Letter, Mailbox};
 use crate::pid::Pid;
 use crate::process::Link;
 use crate::reply::ReplyTo;
@@ -26,6 +26,8 @@ pub(crate) enum SupMsg<R> {
     /// Try again to restart a child whose restart failed (OTP's `try_again_restart`).
     Retry(RetryKey),
 }
+
+impl<R> Letter for SupMsg<R> {}
 
 /// Which child a retry is for: an id in a static supervisor, a slot in a dynamic one.
 pub(crate) enum RetryKey {
