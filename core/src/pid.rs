@@ -1,6 +1,8 @@
 //! Process identifiers: Elixir's `pid`.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The identity of one process: a GenServer, a supervisor or a dynamic supervisor.
@@ -49,6 +51,31 @@ impl fmt::Debug for Pid {
     }
 }
 
+/// A map keyed by pid. Pids are unique counters, not attacker-chosen keys, so a
+/// multiplicative hash does: SipHash cost more than the rest of a dynamic supervisor's
+/// bookkeeping for a child.
+pub(crate) type PidMap<V> = HashMap<Pid, V, BuildHasherDefault<PidHasher>>;
+
+#[derive(Default)]
+pub(crate) struct PidHasher(u64);
+
+impl Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing spreads consecutive pids over the high bits hash tables use.
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +87,22 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(format!("{:?}", Pid::from_raw(7)), "#PID<0.7.0>");
         assert_eq!(Pid::from_raw(7).as_raw(), 7);
+    }
+
+    #[test]
+    fn consecutive_pids_spread_over_the_high_bits() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<PidHasher>::default();
+        let tops: std::collections::HashSet<u64> = (0..128)
+            .map(|n| build.hash_one(Pid::from_raw(n)) >> 57)
+            .collect();
+        assert!(
+            tops.len() > 64,
+            "only {} distinct top-7-bit values",
+            tops.len()
+        );
+        let mut map = PidMap::default();
+        map.insert(Pid::from_raw(1), "a");
+        assert_eq!(map.get(&Pid::from_raw(1)), Some(&"a"));
     }
 }

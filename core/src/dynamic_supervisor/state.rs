@@ -14,7 +14,7 @@ use crate::child_spec::{ChildSpec, ChildType, Started};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::mailbox::{Event, Mailbox};
-use crate::pid::Pid;
+use crate::pid::{Pid, PidMap};
 use crate::process::{self, Birth, Exit, Link};
 use crate::registry::Registration;
 use crate::reply::ReplyTo;
@@ -41,7 +41,7 @@ struct DynSup {
     max_children: usize,
     extra: Option<Arc<dyn Any + Send + Sync>>,
     link: Arc<dyn Link>,
-    children: HashMap<Pid, Running>,
+    children: PidMap<Running>,
     /// Children whose restart failed, waiting for their retry.
     restarting: HashMap<u64, ChildSpec>,
     next_slot: u64,
@@ -76,7 +76,7 @@ pub(crate) async fn start(
         max_children: options.max_children.unwrap_or(usize::MAX),
         extra: options.extra,
         link: inbox.link(),
-        children: HashMap::new(),
+        children: PidMap::default(),
         restarting: HashMap::new(),
         next_slot: 0,
         supervisors: 0,

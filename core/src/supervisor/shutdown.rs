@@ -2,7 +2,7 @@
 //! together (dynamic supervisors), each within its own `shutdown` budget.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -11,7 +11,7 @@ use super::inbox::Inbox;
 use super::report;
 use crate::child_spec::{Shutdown, Started};
 use crate::exit::ExitReason;
-use crate::pid::Pid;
+use crate::pid::{Pid, PidMap};
 
 /// Whether `reason` is what a child stopped with `shutdown` is expected to exit with.
 fn expected(shutdown: Shutdown, reason: &ExitReason) -> bool {
@@ -74,7 +74,7 @@ pub(crate) async fn all<R: Send + 'static>(
     sup: Pid,
     children: impl IntoIterator<Item = (Started, Shutdown)>,
 ) {
-    let mut live: HashMap<Pid, (JoinHandle<()>, Shutdown)> = HashMap::new();
+    let mut live: PidMap<(JoinHandle<()>, Shutdown)> = PidMap::default();
     let mut deadlines = BinaryHeap::new();
     for (child, shutdown) in children {
         if let Some(deadline) = begin(&child, shutdown) {
