@@ -609,3 +609,39 @@ async fn core_35_start_child_adds_a_child_at_the_end() {
     // Children are still called through their names and pids.
     let _ = Call::Ping;
 }
+
+#[tokio::test(start_paused = true)]
+async fn core_32_a_killed_supervisor_takes_its_children_with_it() {
+    let log = Log::new();
+    let inner = Supervisor::child_spec(
+        [
+            Probe::spec(Args::new("i1", &log)),
+            DynamicSupervisor::child_spec(
+                DynamicSupervisorOptions::new().name("core_32_killed_dyn"),
+            )
+            .id("dyn")
+            .shutdown(Shutdown::BrutalKill),
+        ],
+        opts(Strategy::OneForOne),
+    )
+    .id("inner")
+    .shutdown(Shutdown::BrutalKill);
+    let top = Supervisor::start_link([inner], opts(Strategy::OneForOne))
+        .await
+        .unwrap();
+    let dynamic = DynamicSupervisor::whereis(&Name::local("core_32_killed_dyn")).unwrap();
+    for tag in ["d1", "d2", "d3"] {
+        dynamic
+            .start_child(ChildSpec::worker::<Probe>(Args::new(tag, &log)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(alive_tasks(), 1 + 1 + 1 + 1 + 3);
+    top.terminate_child("inner").await.unwrap();
+    settle().await;
+    assert_eq!(alive_tasks(), 1, "only the top supervisor is left");
+    assert!(
+        !log.entries().iter().any(|e| e.starts_with("terminate")),
+        "killed, not shut down"
+    );
+}

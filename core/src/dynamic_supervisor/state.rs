@@ -50,6 +50,16 @@ struct DynSup {
     lingering: Vec<JoinHandle<()>>,
 }
 
+/// A supervisor dropped while children still run was killed (its task aborted): its
+/// children go with it, as linked processes die with a killed supervisor in OTP.
+impl Drop for DynSup {
+    fn drop(&mut self) {
+        for child in self.children.values() {
+            child.started.join.abort();
+        }
+    }
+}
+
 type Mb = Mailbox<SupMsg<DynReq>>;
 
 pub(crate) async fn start(

@@ -45,7 +45,9 @@
 //!   supervisor then treats that as the exit of a child (escalation). A restart that fails
 //!   is tried again, and each try counts.
 //! - On shutdown, children stop one by one in reverse start order, each as its
-//!   [`Shutdown`](crate::Shutdown) says. No child outlives its supervisor.
+//!   [`Shutdown`](crate::Shutdown) says. No child outlives its supervisor: one that is
+//!   killed (`BrutalKill`, or its shutdown time ran out) takes its children with it, their
+//!   tasks aborted, as OTP's linked children die with a killed supervisor.
 //! - A supervisor does not run user callbacks, so there is no `terminate` to run for it.
 
 mod inbox;

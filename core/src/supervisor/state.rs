@@ -60,6 +60,18 @@ struct StaticSup {
     lingering: Vec<JoinHandle<()>>,
 }
 
+/// A supervisor dropped while children still run was killed (its task aborted): its
+/// children go with it, as linked processes die with a killed supervisor in OTP.
+impl Drop for StaticSup {
+    fn drop(&mut self) {
+        for child in &self.children {
+            if let State::Running(started) = &child.state {
+                started.join.abort();
+            }
+        }
+    }
+}
+
 type Mb = Mailbox<SupMsg<StaticReq>>;
 
 pub(crate) async fn start(
