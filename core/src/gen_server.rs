@@ -235,12 +235,6 @@ pub enum NoReply<S: GenServer> {
     Stop(ExitReason),
 }
 
-impl<S: GenServer> Default for NoReply<S> {
-    fn default() -> Self {
-        NoReply::NoReply
-    }
-}
-
 pub(crate) enum Envelope<S: GenServer> {
     Call(S::Call, ReplyTo<S::Reply>),
     Cast(S::Cast),
@@ -735,6 +729,12 @@ impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
     }
 }
 
+/// The call that stopped the server, and its answer if it gave one.
+type Stopping<S> = (
+    Watch<<S as GenServer>::Reply>,
+    Option<<S as GenServer>::Reply>,
+);
+
 /// The server loop: one message at a time, continues first, then `terminate`.
 async fn run<S: GenServer>(
     mut state: S,
@@ -743,7 +743,7 @@ async fn run<S: GenServer>(
 ) -> Exit {
     // The call that stopped the server, answered (or failed) once the mailbox is closed,
     // so that its caller sees the exit reason.
-    let mut stopping: Option<(Watch<S::Reply>, Option<S::Reply>)> = None;
+    let mut stopping: Option<Stopping<S>> = None;
     let mut waiter = None;
     mailbox.set_idle();
     let reason = loop {

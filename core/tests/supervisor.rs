@@ -83,7 +83,7 @@ async fn core_21_restart_types_decide_what_comes_back() {
     gen_server::cast::<Probe>("core_21_t", Cast::Stop(ExitReason::Shutdown));
     settle().await;
     assert_eq!(child_pid(&sup, "t").await, None);
-    assert_eq!(sup.restart_child("t").await.unwrap().is_some(), true);
+    assert!(sup.restart_child("t").await.unwrap().is_some());
     crash("core_21_t");
     wait_until(|| log.count("init t") == 3).await;
     // A temporary child is never restarted, and its spec is forgotten.

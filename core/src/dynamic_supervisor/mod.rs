@@ -37,7 +37,7 @@
 //! - `start_child` is serialized through the supervisor: the child's `init` runs while the
 //!   supervisor handles that one request. With a named child this makes "start it, or get
 //!   the one already running" free of races: every concurrent start but one gets
-//!   [`StartError::AlreadyStarted`](crate::StartError::AlreadyStarted) with the same pid.
+//!   [`StartError::AlreadyStarted`] with the same pid.
 //! - `max_children` is checked before the start.
 //! - A temporary child, or a transient one that exits cleanly, is forgotten when it exits; a
 //!   permanent one, or a transient one that crashed, is restarted with the same arguments

@@ -81,33 +81,9 @@ impl<R: Send + 'static> Inbox<R> {
         pid: Pid,
         deadline: Option<Instant>,
     ) -> Option<ExitReason> {
-        if let Some(at) = self
-            .stash
-            .iter()
-            .position(|m| matches!(m, SupMsg::Exit(p, _) if *p == pid))
-        {
-            if let Some(SupMsg::Exit(_, reason)) = self.stash.remove(at) {
-                return Some(reason);
-            }
-        }
-        loop {
-            let event = match deadline {
-                None => self.mailbox.recv().await,
-                Some(deadline) => {
-                    match tokio::time::timeout_at(deadline, self.mailbox.recv()).await {
-                        Ok(event) => event,
-                        Err(_) => return None,
-                    }
-                }
-            };
-            match event {
-                Event::Message(SupMsg::Exit(p, reason)) if p == pid => return Some(reason),
-                Event::Message(other) => self.stash.push_back(other),
-                Event::Signal(reason) => {
-                    self.signal.get_or_insert(reason);
-                }
-            }
-        }
+        self.exit_where(|p| p == pid, deadline)
+            .await
+            .map(|(_, reason)| reason)
     }
 
     /// Waits for the next exit of any child until `deadline`, setting everything else aside.
@@ -115,27 +91,35 @@ impl<R: Send + 'static> Inbox<R> {
         &mut self,
         deadline: Option<Instant>,
     ) -> Option<(Pid, ExitReason)> {
+        self.exit_where(|_| true, deadline).await
+    }
+
+    /// The selective receive: the first exit of a child `wanted` accepts, set-aside ones
+    /// first; everything else is set aside in order.
+    async fn exit_where(
+        &mut self,
+        wanted: impl Fn(Pid) -> bool,
+        deadline: Option<Instant>,
+    ) -> Option<(Pid, ExitReason)> {
         if let Some(at) = self
             .stash
             .iter()
-            .position(|m| matches!(m, SupMsg::Exit(..)))
+            .position(|m| matches!(m, SupMsg::Exit(p, _) if wanted(*p)))
+            && let Some(SupMsg::Exit(pid, reason)) = self.stash.remove(at)
         {
-            if let Some(SupMsg::Exit(pid, reason)) = self.stash.remove(at) {
-                return Some((pid, reason));
-            }
+            return Some((pid, reason));
         }
         loop {
             let event = match deadline {
                 None => self.mailbox.recv().await,
-                Some(deadline) => {
-                    match tokio::time::timeout_at(deadline, self.mailbox.recv()).await {
-                        Ok(event) => event,
-                        Err(_) => return None,
-                    }
-                }
+                Some(deadline) => tokio::time::timeout_at(deadline, self.mailbox.recv())
+                    .await
+                    .ok()?,
             };
             match event {
-                Event::Message(SupMsg::Exit(pid, reason)) => return Some((pid, reason)),
+                Event::Message(SupMsg::Exit(pid, reason)) if wanted(pid) => {
+                    return Some((pid, reason));
+                }
                 Event::Message(other) => self.stash.push_back(other),
                 Event::Signal(reason) => {
                     self.signal.get_or_insert(reason);
