@@ -6,8 +6,13 @@ use std::process::Command;
 /// `cargo test` builds every example next to the test binaries' directory.
 fn example_binary() -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_binary.parent().and_then(|deps| deps.parent()).expect("target dir");
-    let example = profile_dir.join("examples").join(format!("auth_loader{}", std::env::consts::EXE_SUFFIX));
+    let profile_dir = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let example = profile_dir
+        .join("examples")
+        .join(format!("auth_loader{}", std::env::consts::EXE_SUFFIX));
     assert!(
         example.exists(),
         "{} is missing: run `cargo test --workspace` (which builds the examples) or `cargo build --example auth_loader`",
@@ -34,8 +39,14 @@ fn mask_pids(line: &str) -> (String, Vec<String>) {
 
 #[test]
 fn auth_loader_prints_the_seed_transcript() {
-    let output = Command::new(example_binary()).output().expect("run the example");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(example_binary())
+        .output()
+        .expect("run the example");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<(String, Vec<String>)> = stdout.lines().map(mask_pids).collect();
     let masked: Vec<&str> = lines.iter().map(|(line, _)| line.as_str()).collect();
@@ -64,7 +75,10 @@ fn auth_loader_prints_the_seed_transcript() {
     assert_eq!(lines[1].1, lines[3].1);
     assert_eq!(lines[6].1, lines[8].1);
     assert_ne!(lines[1].1, lines[6].1);
-    assert_ne!(lines[0].1, lines[1].1, "the service and its worker are different processes");
+    assert_ne!(
+        lines[0].1, lines[1].1,
+        "the service and its worker are different processes"
+    );
 }
 
 #[test]
