@@ -282,14 +282,9 @@ impl fmt::Debug for ChildSpec {
     note = "add `#[gen_server]` to the struct `{Self}`, or declare it with `supervisor!`"
 )]
 pub trait Child: 'static {
-    /// The argument of `child_spec` and `start_link`.
+    /// The argument of `child_spec`.
     type Arg: Send + 'static;
-    /// What `start_link` returns on success.
-    type Handle;
 
     /// The child spec that starts this child with `arg`.
     fn child_spec(arg: Self::Arg) -> ChildSpec;
-
-    /// Starts this child outside any supervisor.
-    fn start_link(arg: Self::Arg) -> impl Future<Output = Result<Self::Handle, StartError>> + Send;
 }

@@ -93,7 +93,7 @@ pub use gen_server::{
     Timeout,
 };
 pub use module::{
-    DynamicSupervisorModule, GenServerModule, RestartableArgs, StartsWithoutArg, SupervisorModule,
+    DynamicSupervisorModule, GenServerModule, NoArgument, RestartableArgs, SupervisorModule,
     dynamic_supervisor_module_spec, supervisor_module_spec,
 };
 pub use pid::Pid;

@@ -180,19 +180,17 @@ pub trait RestartableArgs: Clone + Send + Sync + 'static {}
 
 impl<T: Clone + Send + Sync + 'static> RestartableArgs for T {}
 
-/// A child that needs no argument, so a children list may name it alone.
+/// The argument of a child listed by its name alone: only `()` is one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` needs an argument to start",
-    label = "write `({Self}, argument)` in the children list",
+    message = "this child needs an argument of type `{Self}` to start",
+    label = "write `(Child, argument)` in the children list",
     note = "only children whose argument type is `()` can be listed by their name alone"
 )]
-pub trait StartsWithoutArg: Child {
-    /// The child spec with the unit argument.
-    fn spec_without_arg() -> ChildSpec;
+pub trait NoArgument {
+    /// The unit argument.
+    fn none() -> Self;
 }
 
-impl<T: Child<Arg = ()>> StartsWithoutArg for T {
-    fn spec_without_arg() -> ChildSpec {
-        T::child_spec(())
-    }
+impl NoArgument for () {
+    fn none() {}
 }

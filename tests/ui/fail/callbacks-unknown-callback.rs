@@ -1,0 +1,16 @@
+use bough::prelude::*;
+
+pub struct Worker;
+
+#[gen_server]
+impl GenServer for Worker {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Worker)
+    }
+
+    async fn handle_cal(&mut self, n: u8, _from: ReplyTo<u8>) -> Reply<Self> {
+        Reply::Reply(n)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use bough::prelude::*;
+
+#[gen_server]
+pub fn worker() {}
+
+fn main() {}

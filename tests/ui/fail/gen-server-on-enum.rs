@@ -1,0 +1,9 @@
+use bough::prelude::*;
+
+#[gen_server]
+pub enum Machine {
+    Idle,
+    Busy,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use bough::prelude::*;
+
+#[gen_server]
+pub struct Borrowing<'a> {
+    text: &'a str,
+}
+
+fn main() {}

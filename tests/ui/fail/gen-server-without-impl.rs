@@ -1,0 +1,6 @@
+use bough::prelude::*;
+
+#[gen_server(restart = "transient")]
+pub struct Forgotten;
+
+fn main() {}
