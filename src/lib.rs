@@ -1,6 +1,16 @@
-//! Elixir/OTP-style supervision trees for Rust, on tokio.
+#![doc = include_str!("../README.md")]
 //!
-//! (Crate documentation is written with the README; see `README.md`.)
+//! # The API
+//!
+//! - The [`gen_server`](mod@gen_server) module: the `GenServer` trait, its result types,
+//!   `Server` handles and the `GenServer.*` functions, with a table from Elixir to bough.
+//! - The [`supervisor`](mod@supervisor) module: `Supervisor`, strategies, intensity, child
+//!   management.
+//! - The [`dynamic_supervisor`] module: `DynamicSupervisor`.
+//! - Names: [`Name`], [`Registry`], [`whereis`].
+//! - The macros: [`#[gen_server]`](macro@gen_server) and [`supervisor!`](macro@supervisor).
+//!
+//! `use bough::prelude::*;` brings in what most programs use.
 
 pub use bough_core::*;
 pub use bough_macros::{gen_server, supervisor};

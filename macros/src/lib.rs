@@ -1,5 +1,5 @@
 //! Implementation detail of the `bough` crate: the `#[gen_server]` attribute and the
-//! `supervisor!` macro. Depend on `bough`, which re-exports them with their documentation.
+//! `supervisor!` macro. Depend on `bough`, which re-exports them.
 
 mod attr;
 mod ctxt;
@@ -10,20 +10,187 @@ mod value;
 
 use proc_macro::TokenStream;
 
-/// Marks a GenServer: on the struct, it generates the child spec and `start_link`
-/// (Elixir's `use GenServer, restart: :transient`); on its `impl GenServer` block, it fills in
-/// the message types from the callbacks.
+/// Makes a struct a GenServer that supervisors can start: Elixir's `use GenServer`.
 ///
-/// See the `bough` crate's documentation for the options and examples.
+/// Put it in two places:
+///
+/// - **on the struct** (the server's state), with the child spec options Elixir's
+///   `use GenServer, ...` takes. It implements [`Child`] (so supervisors and children lists
+///   can start the server: `Loader::child_spec(args)`) and [`GenServerModule`]
+///   (`Loader::start_link(args)`, `Loader::whereis()`);
+/// - **on its `impl GenServer` block** (the callbacks), where it fills in every associated
+///   type you leave out, read off the callback that takes it: `Args` from `init`'s
+///   argument, `Call` and `Reply` from `handle_call(&mut self, request: Call, from:
+///   ReplyTo<Reply>)`, `Cast`, `Info` and `Continue` from the message of `handle_cast`,
+///   `handle_info` and `handle_continue`; a kind of message with no callback gets `Never`.
+///   Types you write yourself win.
+///
+/// ```
+/// use bough::prelude::*;
+///
+/// #[gen_server(restart = "transient")]
+/// pub struct AuthDataLoader {
+///     url: String,
+/// }
+///
+/// pub struct DelayedInit;
+///
+/// #[gen_server]
+/// impl GenServer for AuthDataLoader {
+///     async fn init(url: String) -> Init<Self> {
+///         Init::Continue(AuthDataLoader { url }, DelayedInit)
+///     }
+///
+///     async fn handle_continue(&mut self, _: DelayedInit) -> NoReply<Self> {
+///         // load the rules from self.url, save them
+///         NoReply::Stop(ExitReason::Normal)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let spec = AuthDataLoader::child_spec("http://rules".to_string());
+/// assert_eq!(spec.restart_type(), Restart::Transient);
+/// # }
+/// ```
+///
+/// # Options (on the struct)
+///
+/// Each option is one call on the [`ChildSpec`] the generated `child_spec` returns, as you
+/// would write it by hand:
+///
+/// | option                       | Elixir                | equivalent code                          |
+/// |------------------------------|-----------------------|------------------------------------------|
+/// | `restart = "transient"`      | `restart: :transient` | `.restart(Restart::Transient)`           |
+/// | `restart = "temporary"`      | `restart: :temporary` | `.restart(Restart::Temporary)`           |
+/// | `shutdown = 10000`           | `shutdown: 10_000`    | `.shutdown(Shutdown::millis(10_000))`    |
+/// | `shutdown = "brutal_kill"`   | `shutdown: :brutal_kill` | `.shutdown(Shutdown::BrutalKill)`     |
+/// | `shutdown = "infinity"`      | `shutdown: :infinity` | `.shutdown(Shutdown::Infinity)`          |
+/// | `id = "loader"`              | `id: :loader`         | `.id("loader")`                          |
+/// | `name = "loader"`            | `name:` in `start_link` | `.name("loader")`, and `start_link` registers it |
+/// | `crate = "my_bough"`         |                       | generated code names `my_bough` instead of `bough` |
+///
+/// Without options the defaults are OTP's: permanent, 5000 ms, id = the type's name.
+///
+/// The generated code is, for `#[gen_server(restart = "transient")] struct Loader`:
+///
+/// ```
+/// # use bough::prelude::*;
+/// # struct Loader;
+/// # impl GenServer for Loader {
+/// #     type Args = String; type Call = Never; type Reply = Never; type Cast = Never;
+/// #     type Info = Never; type Continue = Never;
+/// #     async fn init(_: String) -> Init<Self> { Init::Ok(Loader) }
+/// # }
+/// impl Child for Loader {
+///     type Arg = String;
+///     fn child_spec(arg: String) -> ChildSpec {
+///         ChildSpec::worker::<Loader>(arg).restart(Restart::Transient)
+///     }
+/// }
+/// impl GenServerModule for Loader {}
+/// ```
+///
+/// # Mistakes it reports
+///
+/// Every mistake is a compile error at the token at fault that says what to write: an
+/// unknown or repeated option (with "did you mean"), a value of the wrong kind (including
+/// Elixir's `:transient`), the attribute on an enum, a union or a struct that borrows, a
+/// struct with no `impl GenServer`, arguments that cannot be cloned for a restart, a
+/// callbacks block without `init`, a misspelt callback, a callback with the wrong
+/// receiver, a borrowed message type, a declared message type no callback takes.
+///
+/// [`Child`]: ../bough/trait.Child.html
+/// [`GenServerModule`]: ../bough/trait.GenServerModule.html
+/// [`ChildSpec`]: ../bough/struct.ChildSpec.html
 #[proc_macro_attribute]
 pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
     server::expand(args.into(), input.into()).into()
 }
 
-/// Declares named supervisors as types: `pub MyService { strategy: one_for_one, children:
-/// [...] }` and `pub dynamic Loaders { ... }`.
+/// Declares supervisors as types, registered under their own name: Elixir's
+/// `use Supervisor` / `use DynamicSupervisor` started with `name: __MODULE__`.
 ///
-/// See the `bough` crate's documentation for the options and examples.
+/// ```
+/// use bough::prelude::*;
+///
+/// #[gen_server]
+/// pub struct Cache;
+///
+/// #[gen_server]
+/// impl GenServer for Cache {
+///     async fn init(capacity: usize) -> Init<Self> {
+///         Init::Ok(Cache)
+///     }
+/// }
+///
+/// supervisor! {
+///     /// Starts a loader on demand.
+///     pub dynamic Loaders { strategy: one_for_one, max_children: 10 }
+///
+///     /// The service's tree.
+///     pub MyService {
+///         strategy: one_for_one,
+///         max_restarts: 3,
+///         max_seconds: 5,
+///         children: [Loaders, (Cache, 1000) { shutdown: brutal_kill }],
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// MyService::start_link().await?;
+/// assert_eq!(MyService::count_children().await?.active, 2);
+/// assert_eq!(Loaders::count_children().await?.active, 0);
+/// MyService::stop(ExitReason::Shutdown).await?;
+/// # Ok(()) }
+/// ```
+///
+/// Each item is `[attributes] [visibility] [dynamic] Name { key: value, ... }`. It becomes a
+/// unit struct `Name` implementing [`SupervisorModule`] (or [`DynamicSupervisorModule`])
+/// and [`Child`], so `Name::start_link()`, `Name::which_children()`, `Name::start_child(spec)`
+/// and the rest reach the running supervisor by its name, and `Name` can be a child of
+/// another supervisor. Its name is its path, `concat!(module_path!(), "::Name")`, unless
+/// `name:` says otherwise. Define your own functions of the same names on it to wrap them,
+/// as Elixir modules often do: yours win, and the generated one stays reachable as
+/// `<Name as DynamicSupervisorModule>::start_child(spec)`.
+///
+/// # Options
+///
+/// | option                       | static | dynamic | equivalent code                         |
+/// |------------------------------|--------|---------|-----------------------------------------|
+/// | `strategy: one_for_one`      | required | optional, only `one_for_one` | `SupervisorOptions::new(Strategy::OneForOne)` |
+/// | `strategy: one_for_all` / `rest_for_one` | yes | no | `Strategy::OneForAll` / `Strategy::RestForOne` |
+/// | `max_restarts: 3`            | yes    | yes     | `.max_restarts(3)`                      |
+/// | `max_seconds: 5`             | yes    | yes     | `.max_seconds(5)`                       |
+/// | `max_children: 100`          | no     | yes     | `.max_children(100)`                    |
+/// | `extra_arguments: expr`      | no     | yes     | `.extra_arguments(expr)`                |
+/// | `name: "my_sup"`             | yes    | yes     | registers under `"my_sup"`              |
+/// | `children: [...]`            | yes    | no      | the `Vec<ChildSpec>` of `init`          |
+/// | `crate: "my_bough"`          | yes    | yes     | generated code names `my_bough`         |
+///
+/// # Children
+///
+/// | child                              | Elixir              | equivalent code                   |
+/// |------------------------------------|---------------------|-----------------------------------|
+/// | `Worker`                           | `Worker`            | `Worker::child_spec(())`          |
+/// | `(Cache, 1000)`                    | `{Cache, 1000}`     | `Cache::child_spec(1000)`         |
+/// | `Worker { restart: transient }`    | `Supervisor.child_spec(Worker, restart: :transient)` | `.restart(Restart::Transient)` |
+/// | `Worker { shutdown: brutal_kill }` | `shutdown: :brutal_kill` | `.shutdown(Shutdown::BrutalKill)` |
+/// | `Worker { shutdown: 2000 }`        | `shutdown: 2000`    | `.shutdown(Shutdown::millis(2000))` |
+/// | `Worker { id: "second" }`          | `id: :second`       | `.id("second")`                   |
+///
+/// # Mistakes it reports
+///
+/// Unknown or repeated options (with "did you mean"), values of the wrong kind (including
+/// `:one_for_one` and `"one_for_one"`), an unknown strategy, restart or shutdown, a static
+/// supervisor without a strategy, `one_for_all` or `children` on a dynamic supervisor,
+/// `max_children` or `extra_arguments` on a static one, duplicate child ids, a child that
+/// is not a server or supervisor, a child listed alone that needs an argument. All
+/// mistakes of one invocation are reported together.
+///
+/// [`SupervisorModule`]: ../bough/trait.SupervisorModule.html
+/// [`DynamicSupervisorModule`]: ../bough/trait.DynamicSupervisorModule.html
+/// [`Child`]: ../bough/trait.Child.html
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()
