@@ -7,17 +7,12 @@
 use std::any::{Any, type_name};
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
-
 use crate::error::StartError;
 use crate::gen_server::{self, GenServer};
-use crate::pid::Pid;
-use crate::process::{Control, Link};
+use crate::process::{Link, Starting};
 use crate::registry::Name;
 
 /// A child's id within its supervisor. Elixir allows any term; bough uses strings.
@@ -92,15 +87,8 @@ pub(crate) struct StartCtx {
     pub(crate) extra: Option<Arc<dyn Any + Send + Sync>>,
 }
 
-/// A started child, as its supervisor keeps it.
-pub(crate) struct Started {
-    pub(crate) pid: Pid,
-    pub(crate) join: JoinHandle<()>,
-    pub(crate) control: Arc<dyn Control>,
-}
-
-pub(crate) type StartFuture = Pin<Box<dyn Future<Output = Result<Started, StartError>> + Send>>;
-type StartFn = Arc<dyn Fn(StartCtx) -> StartFuture + Send + Sync>;
+/// Registers and spawns a child whose `init` then runs in its own task.
+type StartFn = Arc<dyn Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync>;
 
 /// How to start one child, and how to treat it once started: Elixir's child spec.
 ///
@@ -146,8 +134,7 @@ impl ChildSpec {
         S::Args: Clone + Sync,
     {
         ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
-            let args = args.clone();
-            Box::pin(gen_server::start_supervised::<S>(args, ctx))
+            gen_server::spawn_supervised::<S>(args.clone(), ctx)
         })
     }
 
@@ -163,26 +150,23 @@ impl ChildSpec {
         E: Clone + Send + Sync + 'static,
         A: Clone + Send + Sync + 'static,
     {
-        ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |mut ctx| {
-            let extra = ctx.extra.take();
-            let arg = arg.clone();
-            Box::pin(async move {
-                let extra = extra
-                    .as_deref()
-                    .and_then(|extra| extra.downcast_ref::<E>())
-                    .cloned()
-                    .ok_or(StartError::BadExtraArguments {
-                        expected: type_name::<E>(),
-                    })?;
-                gen_server::start_supervised::<S>((extra, arg), ctx).await
-            })
+        ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
+            let extra = ctx
+                .extra
+                .as_deref()
+                .and_then(|extra| extra.downcast_ref::<E>())
+                .cloned()
+                .ok_or(StartError::BadExtraArguments {
+                    expected: type_name::<E>(),
+                })?;
+            gen_server::spawn_supervised::<S>((extra, arg.clone()), ctx)
         })
     }
 
     pub(crate) fn from_start(
         id: impl Into<ChildId>,
         child_type: ChildType,
-        start: impl Fn(StartCtx) -> StartFuture + Send + Sync + 'static,
+        start: impl Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync + 'static,
     ) -> ChildSpec {
         ChildSpec {
             id: id.into(),
@@ -198,7 +182,7 @@ impl ChildSpec {
         &self,
         parent: Arc<dyn Link>,
         extra: Option<Arc<dyn Any + Send + Sync>>,
-    ) -> StartFuture {
+    ) -> Result<Starting, StartError> {
         (self.start)(StartCtx {
             parent,
             name: self.name.clone(),

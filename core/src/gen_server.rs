@@ -91,15 +91,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, Sleep};
 
-use crate::child_spec::{StartCtx, Started};
+use crate::child_spec::StartCtx;
 use crate::error::{CallError, StartError};
 use crate::exit::ExitReason;
 use crate::mailbox::{Event, Letter, Mailbox};
 use crate::pid::Pid;
-use crate::process::{self, Birth, CatchUnwind, Exit, Link};
+use crate::process::{self, Birth, CatchUnwind, Exit, Link, Starting};
 use crate::registry::{Name, Registration};
 use crate::reply::{self, Answer, ReplyRx, ReplyTo, Watch};
 
@@ -607,28 +606,24 @@ pub async fn start_link_with<S: GenServer>(
     args: S::Args,
     options: StartOptions,
 ) -> Result<Server<S>, StartError> {
-    start::<S>(args, options.name, None)
-        .await
-        .map(|(server, _join)| server)
+    let (server, starting) = spawn::<S>(args, options.name, None)?;
+    starting.wait().await?;
+    Ok(server)
 }
 
-pub(crate) async fn start_supervised<S: GenServer>(
+pub(crate) fn spawn_supervised<S: GenServer>(
     args: S::Args,
     ctx: StartCtx,
-) -> Result<Started, StartError> {
-    let (server, join) = start::<S>(args, ctx.name, Some(ctx.parent)).await?;
-    Ok(Started {
-        pid: server.pid,
-        join,
-        control: server.mailbox,
-    })
+) -> Result<Starting, StartError> {
+    spawn::<S>(args, ctx.name, Some(ctx.parent)).map(|(_, starting)| starting)
 }
 
-async fn start<S: GenServer>(
+/// Takes the name and spawns the process, whose task then runs `init`.
+fn spawn<S: GenServer>(
     args: S::Args,
     name: Option<Name>,
     parent: Option<Arc<dyn Link>>,
-) -> Result<(Server<S>, JoinHandle<()>), StartError> {
+) -> Result<(Server<S>, Starting), StartError> {
     let pid = Pid::next();
     let mailbox = Arc::new(Mailbox::<Envelope<S>>::new());
     let registration = match name {
@@ -639,24 +634,33 @@ async fn start<S: GenServer>(
         None => None,
     };
     let birth = Birth::new(pid, registration);
-    let (state, next) = match birth.run_as(S::init(args)).await {
+    let starting = process::start(birth, mailbox.clone(), parent, {
+        let mailbox = mailbox.clone();
+        move |ack| live(args, mailbox, ack)
+    });
+    Ok((Server { pid, mailbox }, starting))
+}
+
+/// A new process: `init`, its answer to the starter, then the server loop.
+async fn live<S: GenServer>(
+    args: S::Args,
+    mailbox: Arc<Mailbox<Envelope<S>>>,
+    ack: ReplyTo<Result<(), StartError>>,
+) -> Exit {
+    let (state, next) = match CatchUnwind::new(S::init(args)).await {
         Ok(Init::Ok(state)) => (state, None),
         Ok(Init::Continue(state, next)) => (state, Some(next)),
         Ok(Init::Ignore) => {
             mailbox.close(ExitReason::Normal);
-            return Err(StartError::Ignore);
+            return Exit::not_started(ack, StartError::Ignore);
         }
         Ok(Init::Stop(reason)) | Err(reason) => {
             mailbox.close(reason.clone());
-            return Err(StartError::Init(reason));
+            return Exit::not_started(ack, StartError::Init(reason));
         }
     };
-    let server = Server {
-        pid,
-        mailbox: mailbox.clone(),
-    };
-    let join = process::spawn(birth, mailbox.clone(), parent, run(state, mailbox, next));
-    Ok((server, join))
+    ack.reply(Ok(()));
+    run(state, mailbox, next).await
 }
 
 enum Step<C> {
@@ -827,5 +831,5 @@ async fn run<S: GenServer>(
     if let Some((watch, _)) = stopping {
         watch.finish(None);
     }
-    Exit { reason, waiter }
+    Exit::new(reason, waiter)
 }

@@ -5,9 +5,13 @@
 //! allocates nothing until the first message arrives, and one lock per operation keeps it
 //! simple enough to reason about: pushes, the parent's shutdown signal and closing all
 //! serialize on the same mutex, so no message can slip in after the process exited.
+//!
+//! The lock is `parking_lot`'s: it spins before it sleeps. A supervisor's mailbox is pushed
+//! by its callers and its children at once; a lock that puts a thread to sleep at the first
+//! contention cost a fifth of the start rate of a dynamic supervisor on two cores.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use crate::exit::ExitReason;
@@ -63,8 +67,7 @@ impl<M> Mailbox<M> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<M>> {
-        // No code holding this lock can panic, so a poisoned lock still holds a consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// Queues a message and says how busy the process is; gives the message back if the

@@ -19,11 +19,12 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 
+use crate::error::StartError;
 use crate::exit::ExitReason;
 use crate::mailbox::{Letter, Mailbox};
 use crate::pid::Pid;
 use crate::registry::Registration;
-use crate::reply::ReplyTo;
+use crate::reply::{self, ReplyRx, ReplyTo};
 
 thread_local! {
     /// The pid of the process being polled on this thread. A plain cell, set around each
@@ -153,12 +154,6 @@ impl Birth {
         LIVE.fetch_add(1, Ordering::AcqRel);
         Birth { pid, registration }
     }
-
-    /// Runs `future` as this process would, with `self_pid()` answering its pid and panics
-    /// captured as an exit reason.
-    pub(crate) async fn run_as<F: Future>(&self, future: F) -> Result<F::Output, ExitReason> {
-        Scoped::new(self.pid, CatchUnwind::new(future)).await
-    }
 }
 
 impl Drop for Birth {
@@ -174,6 +169,28 @@ pub(crate) struct Exit {
     pub(crate) reason: ExitReason,
     /// A `stop` caller to answer once the process is entirely gone.
     pub(crate) waiter: Option<ReplyTo<()>>,
+    /// Set when `init` did not succeed: the starter learns it from this answer, once the
+    /// name and the count are released; the parent hears nothing, as with OTP's
+    /// `start_link`, whose failure the supervisor sees in its return value.
+    pub(crate) not_started: Option<(ReplyTo<Result<(), StartError>>, StartError)>,
+}
+
+impl Exit {
+    pub(crate) fn new(reason: ExitReason, waiter: Option<ReplyTo<()>>) -> Exit {
+        Exit {
+            reason,
+            waiter,
+            not_started: None,
+        }
+    }
+
+    pub(crate) fn not_started(ack: ReplyTo<Result<(), StartError>>, error: StartError) -> Exit {
+        Exit {
+            reason: ExitReason::Normal,
+            waiter: None,
+            not_started: Some((ack, error)),
+        }
+    }
 }
 
 struct KillGuard(Arc<dyn Control>);
@@ -192,6 +209,12 @@ struct ExitNotice {
 }
 
 impl ExitNotice {
+    /// Releases the name and the count without telling the parent: `init` failed.
+    fn forget(&mut self) {
+        self.parent.take();
+        self.birth.take();
+    }
+
     fn finish(&mut self, reason: ExitReason) {
         let Some(birth) = self.birth.take() else {
             return;
@@ -227,6 +250,11 @@ impl<F: Future<Output = Exit>> Future for Process<F> {
         let this = self.project();
         let exit = std::task::ready!(this.body.poll(cx));
         // The body closed the mailbox and dropped its state before returning.
+        if let Some((ack, error)) = exit.not_started {
+            this.notice.forget();
+            ack.reply(Err(error));
+            return Poll::Ready(());
+        }
         this.notice.finish(exit.reason);
         if let Some(waiter) = exit.waiter {
             waiter.reply(());
@@ -235,28 +263,75 @@ impl<F: Future<Output = Exit>> Future for Process<F> {
     }
 }
 
-/// Spawns the task of a process whose `init` succeeded.
-pub(crate) fn spawn<M, F>(
+/// A running process, as its supervisor keeps it.
+pub(crate) struct Started {
+    pub(crate) pid: Pid,
+    pub(crate) join: JoinHandle<()>,
+    pub(crate) control: Arc<dyn Control>,
+}
+
+/// A process whose task is running its `init`.
+pub(crate) struct Starting {
+    pub(crate) pid: Pid,
+    control: Arc<dyn Control>,
+    task: AbortOnDrop,
+    ack: ReplyRx<Result<(), StartError>>,
+}
+
+impl Starting {
+    /// Waits until `init` returned: OTP's `start_link` returning.
+    pub(crate) async fn wait(mut self) -> Result<Started, StartError> {
+        match self.ack.recv().await {
+            Ok(Ok(())) => Ok(Started {
+                pid: self.pid,
+                join: self.task.disarm(),
+                control: self.control,
+            }),
+            Ok(Err(error)) => {
+                // The task has released its name and is ending; wait for its very end.
+                let _ = self.task.disarm().await;
+                Err(error)
+            }
+            Err(_) => Err(StartError::Init(ExitReason::Killed)),
+        }
+    }
+}
+
+/// Spawns a process. Its body runs its `init` first and answers through the `ReplyTo` it is
+/// given, `Ok` before its loop, or [`Exit::not_started`].
+///
+/// The starter then waits outside any run queue and is woken on the thread the new task
+/// runs on, so the new task runs at once where it was spawned rather than being stolen by
+/// another worker; and a starter that is cancelled meanwhile aborts the task, so a cancelled
+/// start leaves no orphan.
+pub(crate) fn start<M, F>(
     birth: Birth,
     mailbox: Arc<Mailbox<M>>,
     parent: Option<Arc<dyn Link>>,
-    body: F,
-) -> JoinHandle<()>
+    body: impl FnOnce(ReplyTo<Result<(), StartError>>) -> F,
+) -> Starting
 where
     M: Send + Letter + 'static,
     F: Future<Output = Exit> + Send + 'static,
 {
     let pid = birth.pid;
+    let (ack, answer) = reply::slot();
     let control: Arc<dyn Control> = mailbox;
-    tokio::spawn(Process {
+    let join = tokio::spawn(Process {
         guard: KillGuard(control.clone()),
-        body: Scoped::new(pid, body),
+        body: Scoped::new(pid, body(ack)),
         notice: ExitNotice {
             birth: Some(birth),
             parent,
-            control,
+            control: control.clone(),
         },
-    })
+    });
+    Starting {
+        pid,
+        control,
+        task: AbortOnDrop(Some(join)),
+        ack: answer,
+    }
 }
 
 pin_project! {
@@ -282,6 +357,24 @@ impl<F: Future> Future for CatchUnwind<F> {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload))),
+        }
+    }
+}
+
+/// Aborts a task that is still starting if whoever started it gives up (is cancelled), so a
+/// cancelled start leaves no orphan behind.
+pub(crate) struct AbortOnDrop(pub(crate) Option<JoinHandle<()>>);
+
+impl AbortOnDrop {
+    pub(crate) fn disarm(mut self) -> JoinHandle<()> {
+        self.0.take().expect("armed until disarmed")
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(join) = self.0.take() {
+            join.abort();
         }
     }
 }
@@ -322,8 +415,9 @@ mod tests {
     #[tokio::test]
     async fn self_pid_is_scoped_to_the_process() {
         assert_eq!(try_self_pid(), None);
-        let birth = Birth::new(Pid::next(), None);
-        let seen = birth.run_as(async { self_pid() }).await.unwrap();
-        assert_eq!(seen, birth.pid);
+        let pid = Pid::next();
+        let seen = Scoped::new(pid, async { self_pid() }).await;
+        assert_eq!(seen, pid);
+        assert_eq!(try_self_pid(), None);
     }
 }

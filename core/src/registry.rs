@@ -27,7 +27,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, RandomState};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::pid::Pid;
 
@@ -57,9 +59,7 @@ impl<K: Hash + Eq> Table<K> {
 
     fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, HashMap<K, Entry>> {
         let index = (self.hasher.hash_one(key) as usize) % SHARDS;
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.shards[index].lock()
     }
 
     fn register(&self, key: K, entry: Entry) -> Result<(), Pid> {
@@ -91,10 +91,7 @@ impl<K: Hash + Eq> Table<K> {
     }
 
     fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.lock().unwrap_or_else(PoisonError::into_inner).len())
-            .sum()
+        self.shards.iter().map(|shard| shard.lock().len()).sum()
     }
 }
 

@@ -640,3 +640,24 @@ async fn core_09_a_call_made_during_a_slow_init_times_out() {
     assert_eq!(t0.elapsed(), Duration::from_secs(5));
     starting.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_start_cancelled_during_init_leaves_no_task_and_frees_the_name() {
+    let log = Log::new();
+    let name = "cancelled_start";
+    let args = Args::new("a", &log).on_init(OnInit::Sleep(Duration::from_secs(10)));
+    let start = gen_server::start_link_with::<Probe>(args, StartOptions::new().name(name));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), start)
+            .await
+            .is_err()
+    );
+    settle().await;
+    assert_eq!(
+        alive_tasks(),
+        0,
+        "the half-started process was aborted with its starter"
+    );
+    assert_eq!(whereis(&Name::local(name)), None);
+    assert_eq!(log.entries(), ["init a"], "init never finished");
+}

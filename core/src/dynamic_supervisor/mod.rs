@@ -53,7 +53,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child_spec::{ChildSpec, ChildType, Started};
+use crate::child_spec::{ChildSpec, ChildType};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::mailbox::Mailbox;
@@ -147,7 +147,8 @@ impl DynamicSupervisor {
     pub async fn start_link(
         options: DynamicSupervisorOptions,
     ) -> Result<DynamicSupervisor, StartError> {
-        let (pid, mailbox, _join) = state::start(options, None).await?;
+        let (mailbox, starting) = state::spawn(options, None)?;
+        let pid = starting.wait().await?.pid;
         Ok(DynamicSupervisor { pid, mailbox })
     }
 
@@ -159,15 +160,7 @@ impl DynamicSupervisor {
             if ctx.name.is_some() {
                 options.name = ctx.name;
             }
-            let parent = ctx.parent;
-            Box::pin(async move {
-                let (pid, mailbox, join) = state::start(options, Some(parent)).await?;
-                Ok(Started {
-                    pid,
-                    join,
-                    control: mailbox,
-                })
-            })
+            state::spawn(options, Some(ctx.parent)).map(|(_, starting)| starting)
         })
     }
 

@@ -10,12 +10,12 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::DynamicSupervisorOptions;
-use crate::child_spec::{ChildSpec, ChildType, Started};
+use crate::child_spec::{ChildSpec, ChildType};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::mailbox::{Event, Mailbox};
 use crate::pid::{Pid, PidMap};
-use crate::process::{self, Birth, Exit, Link};
+use crate::process::{self, Birth, Exit, Link, Started, Starting};
 use crate::registry::Registration;
 use crate::reply::ReplyTo;
 use crate::supervisor::{
@@ -62,10 +62,11 @@ impl Drop for DynSup {
 
 type Mb = Mailbox<SupMsg<DynReq>>;
 
-pub(crate) async fn start(
+/// Takes the name and spawns the supervisor, which starts with no children.
+pub(crate) fn spawn(
     options: DynamicSupervisorOptions,
     parent: Option<Arc<dyn Link>>,
-) -> Result<(Pid, Arc<Mb>, JoinHandle<()>), StartError> {
+) -> Result<(Arc<Mb>, Starting), StartError> {
     let pid = Pid::next();
     let mailbox: Arc<Mb> = Arc::new(Mailbox::new());
     let registration = match options.name {
@@ -75,7 +76,6 @@ pub(crate) async fn start(
         ),
         None => None,
     };
-    let birth = Birth::new(pid, registration);
     let inbox = Inbox::new(mailbox.clone());
     let sup = DynSup {
         pid,
@@ -93,8 +93,16 @@ pub(crate) async fn start(
         inbox,
         lingering: Vec::new(),
     };
-    let join = process::spawn(birth, mailbox.clone(), parent, sup.run());
-    Ok((pid, mailbox, join))
+    let starting = process::start(
+        Birth::new(pid, registration),
+        mailbox.clone(),
+        parent,
+        |ack| async move {
+            ack.reply(Ok(()));
+            sup.run().await
+        },
+    );
+    Ok((mailbox, starting))
 }
 
 impl DynSup {
@@ -123,7 +131,7 @@ impl DynSup {
             let _ = join.await;
         }
         self.inbox.close(reason.clone());
-        Exit { reason, waiter }
+        Exit::new(reason, waiter)
     }
 
     fn count(&self) -> usize {
@@ -131,7 +139,9 @@ impl DynSup {
     }
 
     async fn start_spec(&self, spec: &ChildSpec) -> Result<Started, StartError> {
-        spec.start(self.link.clone(), self.extra.clone()).await
+        spec.start(self.link.clone(), self.extra.clone())?
+            .wait()
+            .await
     }
 
     fn insert(&mut self, spec: ChildSpec, started: Started) -> Pid {

@@ -228,8 +228,8 @@ impl Supervisor {
         children: impl IntoIterator<Item = ChildSpec>,
         options: SupervisorOptions,
     ) -> Result<Supervisor, StartError> {
-        let (pid, mailbox, _join) =
-            state::start(children.into_iter().collect(), options, None).await?;
+        let (mailbox, starting) = state::spawn(children.into_iter().collect(), options, None)?;
+        let pid = starting.wait().await?.pid;
         Ok(Supervisor { pid, mailbox })
     }
 
@@ -241,20 +241,11 @@ impl Supervisor {
     ) -> ChildSpec {
         let children: Arc<[ChildSpec]> = children.into_iter().collect();
         ChildSpec::from_start("Supervisor", ChildType::Supervisor, move |ctx| {
-            let children = children.to_vec();
             let mut options = options.clone();
             if ctx.name.is_some() {
                 options.name = ctx.name;
             }
-            let parent = ctx.parent;
-            Box::pin(async move {
-                let (pid, mailbox, join) = state::start(children, options, Some(parent)).await?;
-                Ok(crate::child_spec::Started {
-                    pid,
-                    join,
-                    control: mailbox,
-                })
-            })
+            state::spawn(children.to_vec(), options, Some(ctx.parent)).map(|(_, starting)| starting)
         })
     }
 

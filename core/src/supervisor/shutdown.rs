@@ -9,9 +9,10 @@ use tokio::time::Instant;
 
 use super::inbox::Inbox;
 use super::report;
-use crate::child_spec::{Shutdown, Started};
+use crate::child_spec::Shutdown;
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
+use crate::process::Started;
 
 /// Whether `reason` is what a child stopped with `shutdown` is expected to exit with.
 fn expected(shutdown: Shutdown, reason: &ExitReason) -> bool {

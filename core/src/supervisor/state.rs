@@ -10,12 +10,12 @@ use tokio::time::Instant;
 use super::inbox::{Inbox, RetryKey, SupMsg};
 use super::intensity::Intensity;
 use super::{ChildCount, ChildInfo, ChildPid, Strategy, SupervisorOptions, report, shutdown};
-use crate::child_spec::{ChildId, ChildSpec, ChildType, Restart, Started};
+use crate::child_spec::{ChildId, ChildSpec, ChildType, Restart};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::mailbox::{Event, Mailbox};
 use crate::pid::Pid;
-use crate::process::{self, Birth, Exit, Link};
+use crate::process::{self, Birth, Exit, Link, Started, Starting};
 use crate::registry::Registration;
 use crate::reply::ReplyTo;
 
@@ -74,11 +74,12 @@ impl Drop for StaticSup {
 
 type Mb = Mailbox<SupMsg<StaticReq>>;
 
-pub(crate) async fn start(
+/// Takes the name and spawns the supervisor, whose task then starts its children in order.
+pub(crate) fn spawn(
     specs: Vec<ChildSpec>,
     options: SupervisorOptions,
     parent: Option<Arc<dyn Link>>,
-) -> Result<(Pid, Arc<Mb>, JoinHandle<()>), StartError> {
+) -> Result<(Arc<Mb>, Starting), StartError> {
     let mut ids = HashSet::with_capacity(specs.len());
     if let Some(dup) = specs.iter().find(|spec| !ids.insert(&spec.id)) {
         return Err(StartError::DuplicateChildId(dup.id.clone()));
@@ -92,8 +93,7 @@ pub(crate) async fn start(
         ),
         None => None,
     };
-    let birth = Birth::new(pid, registration);
-    let mut sup = StaticSup {
+    let sup = StaticSup {
         pid,
         strategy: options.strategy,
         intensity: Intensity::new(options.max_restarts, options.period),
@@ -101,20 +101,27 @@ pub(crate) async fn start(
         inbox: Inbox::new(mailbox.clone()),
         lingering: Vec::new(),
     };
-    let started = birth
-        .run_as(sup.start_all(specs))
-        .await
-        .unwrap_or_else(|panic| Err(StartError::Init(panic)));
-    if let Err(error) = started {
-        sup.terminate_all().await;
-        mailbox.close(ExitReason::Shutdown);
-        return Err(error);
-    }
-    let join = process::spawn(birth, mailbox.clone(), parent, sup.run());
-    Ok((pid, mailbox, join))
+    let starting = process::start(
+        Birth::new(pid, registration),
+        mailbox.clone(),
+        parent,
+        |ack| sup.live(specs, ack),
+    );
+    Ok((mailbox, starting))
 }
 
 impl StaticSup {
+    /// The supervisor's `init` (start the children, in order), then its loop.
+    async fn live(mut self, specs: Vec<ChildSpec>, ack: ReplyTo<Result<(), StartError>>) -> Exit {
+        if let Err(error) = self.start_all(specs).await {
+            self.terminate_all().await;
+            self.inbox.close(ExitReason::Shutdown);
+            return Exit::not_started(ack, error);
+        }
+        ack.reply(Ok(()));
+        self.run().await
+    }
+
     async fn start_all(&mut self, specs: Vec<ChildSpec>) -> Result<(), StartError> {
         for spec in specs {
             match self.start_spec(&spec).await {
@@ -136,7 +143,11 @@ impl StaticSup {
 
     /// Starts one child; `Stopped` when its `init` returned `Ignore`.
     async fn start_spec(&self, spec: &ChildSpec) -> Result<State, StartError> {
-        match spec.start(self.inbox.link(), None).await {
+        let started = match spec.start(self.inbox.link(), None) {
+            Ok(starting) => starting.wait().await,
+            Err(error) => Err(error),
+        };
+        match started {
             Ok(started) => {
                 report::child_started(self.pid, &spec.id, started.pid);
                 Ok(State::Running(started))
@@ -171,7 +182,7 @@ impl StaticSup {
             let _ = join.await;
         }
         self.inbox.close(reason.clone());
-        Exit { reason, waiter }
+        Exit::new(reason, waiter)
     }
 
     fn linger(&mut self, join: JoinHandle<()>) {
