@@ -65,7 +65,14 @@ impl<R: Send + 'static> Inbox<R> {
     /// The next thing to handle: a parent's signal first, then set-aside messages in order,
     /// then new ones.
     pub(crate) async fn next(&mut self) -> Event<SupMsg<R>> {
-        if let Some(reason) = self.signal.take().or_else(|| self.mailbox.take_signal()) {
+        if let Some(reason) = self.signal.take() {
+            return Event::Signal(reason);
+        }
+        if self.stash.is_empty() {
+            // The mailbox itself hands out a waiting signal before any message.
+            return self.mailbox.recv().await;
+        }
+        if let Some(reason) = self.mailbox.take_signal() {
             return Event::Signal(reason);
         }
         match self.stash.pop_front() {
