@@ -12,6 +12,7 @@
 mod bough_impl;
 mod common;
 mod floor;
+mod heap;
 mod kameo_impl;
 mod ractor_impl;
 mod report;
@@ -21,6 +22,9 @@ use std::process::ExitCode;
 use common::Sizes;
 
 const SYSTEMS: [&str; 4] = ["bough", "ractor", "kameo", "floor"];
+
+#[global_allocator]
+static ALLOCATOR: heap::Counting = heap::Counting;
 
 #[tokio::main]
 async fn main() -> ExitCode {

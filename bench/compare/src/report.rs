@@ -272,7 +272,7 @@ pub fn sweep() -> ExitCode {
     let mut points = Vec::new();
     for live in levels {
         eprintln!("live {live}");
-        // Three runs per level; the median of each figure.
+        // Five runs per level; the median of each figure.
         let mut starts = Vec::new();
         let mut bytes = Vec::new();
         for _ in 0..3 {
@@ -297,7 +297,7 @@ pub fn sweep() -> ExitCode {
         let byte = median(Some(&bytes)).unwrap_or(f64::NAN);
         points.push((live, start, byte));
     }
-    println!("| live children | ns per start (W1) | bytes per process (W3) |");
+    println!("| live children | ns per start (W1) | heap bytes per process (W3) |");
     println!("|---|---|---|");
     for (live, start, bytes) in &points {
         println!("| {live} | {start:.0} | {bytes:.0} |");
@@ -333,7 +333,7 @@ fn draw(path: &PathBuf, points: &[(usize, f64, f64)]) -> Result<(), Box<dyn std:
         ),
         (
             right,
-            "W3: bytes per idle process",
+            "W3: heap bytes per idle process",
             points.iter().map(|p| (p.0 as f64, p.2)).collect::<Vec<_>>(),
         ),
     ];
@@ -349,6 +349,7 @@ fn draw(path: &PathBuf, points: &[(usize, f64, f64)]) -> Result<(), Box<dyn std:
             .configure_mesh()
             .x_desc("live children under the supervisor")
             .x_label_formatter(&|x| show(*x))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()?;
         chart.draw_series(LineSeries::new(series.clone(), &BLUE))?;
         chart.draw_series(series.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))?;
