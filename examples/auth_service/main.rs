@@ -1,0 +1,109 @@
+//! A real auth-rules service, built like the seed: the rules come from an auth service over
+//! HTTP, a short-lived loader fetches them at start and whenever the auth service says they
+//! changed, and request handlers read them from a lock-free store. Copy it as the template
+//! for a service of your own.
+//!
+//! `cargo run --example auth_service` runs it all on 127.0.0.1 with a stand-in auth service:
+//! the first load, a reload on an event, a double event answered by `already_started`, a
+//! failing auth service and the recovery, and a clean stop with every process ended.
+
+mod events;
+mod loader;
+mod rules;
+mod service;
+mod stand_in;
+mod store;
+
+use std::time::Duration;
+
+use bough::prelude::*;
+use tracing::info;
+
+use crate::events::EventListener;
+use crate::rules::view;
+use crate::service::{MyService, Settings};
+use crate::stand_in::{Mode, StandIn, rules};
+
+/// Waits until the rules reach `version` (the loads run in their own processes).
+async fn wait_for_version(version: u64) {
+    while view().version() < version {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn ask(client: &str, service: &str) {
+    let rules = view().current();
+    let verdict = if rules.allows(client, service) {
+        "may"
+    } else {
+        "may not"
+    };
+    info!(version = rules.version, "{client} {verdict} call {service}");
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .compact()
+        .init();
+
+    let auth = StandIn::start(rules(1, &[("web", "orders"), ("orders", "payments")])).await;
+    info!(url = %auth.rules_url(), "stand-in auth service up");
+
+    // The first load happens as the service starts.
+    let tree = MyService::start(Settings {
+        rules_url: auth.rules_url(),
+        load_timeout: Duration::from_secs(2),
+        listen: "127.0.0.1:0".parse()?,
+    })
+    .await?;
+    let events = EventListener::address().await?;
+    wait_for_version(1).await;
+    ask("web", "orders");
+    ask("web", "payments");
+
+    // The auth service changes a rule and says so: the service reloads.
+    info!("the auth service grants web access to payments");
+    let answer = auth
+        .change_rules(
+            rules(
+                2,
+                &[
+                    ("web", "orders"),
+                    ("orders", "payments"),
+                    ("web", "payments"),
+                ],
+            ),
+            events,
+        )
+        .await?;
+    info!(%answer, "event answered");
+    wait_for_version(2).await;
+    ask("web", "payments");
+
+    // Two events while one load is under way: the second finds the loader running.
+    info!("two events at once, while the auth service is slow");
+    auth.set_mode(Mode::Slow(Duration::from_millis(500), 1));
+    let doc = rules(3, &[("web", "orders"), ("web", "payments")]);
+    let (first, second) = tokio::join!(auth.change_rules(doc, events), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        auth.notify(events).await
+    });
+    info!(first = %first?, second = %second?, "both answered; one load ran");
+    wait_for_version(3).await;
+
+    // The auth service fails once: the loader crashes, is restarted, and loads.
+    info!("the auth service fails once");
+    auth.set_mode(Mode::Fail(1));
+    auth.change_rules(rules(4, &[("web", "orders")]), events)
+        .await?;
+    wait_for_version(4).await;
+    ask("orders", "payments");
+
+    // A clean stop: every process of the tree ends.
+    tree.stop(ExitReason::Shutdown).await?;
+    auth.stop().await;
+    info!(processes = bough::process_count(), "stopped");
+    Ok(())
+}
