@@ -77,6 +77,12 @@
 //! - `start_link` outside a supervisor does not link the new process to the caller.
 //! - A call whose every [`ReplyTo`] was dropped without a reply fails at once with
 //!   [`CallError::NoReply`] instead of waiting for its time-out.
+//! - A call's time-out counts from the call, but its timer is armed only once the answer may
+//!   be slow: the server was busy (a callback was waiting on something) when the call came,
+//!   became busy while the call waited, or deferred its reply. A prompt call costs no timer,
+//!   which keeps calls near the cost of a bare channel round trip. A callback that never
+//!   yields (a loop with no `.await`) cannot be interrupted, so it delays its callers'
+//!   time-outs too; OTP would preempt it.
 //! - Init time-outs and `{:noreply, state, timeout}` are not provided; use `tokio::time`.
 
 use std::any::type_name;

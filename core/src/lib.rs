@@ -61,10 +61,10 @@
 //!
 //! # Processes and tasks
 //!
-//! Every process is one tokio task. `init` runs inside the start call (with `self_pid()`
-//! already the new pid, and panics caught), so a start returns only after `init` returned,
-//! and a dynamic supervisor's `start_child` is serialized as in OTP. Processes need a tokio
-//! runtime; any flavour works.
+//! Every process is one tokio task. A start takes the name (if any), spawns the task, which
+//! runs `init` (with `self_pid()` answering its pid, and panics caught), and returns once
+//! `init` returned, as OTP's `start_link` does; a dynamic supervisor's `start_child` is
+//! serialized as in OTP. Processes need a tokio runtime; any flavour works.
 //!
 //! No task outlives its supervisor: stopping a supervisor stops its children (and theirs)
 //! and returns only when every one of their tasks has ended.
