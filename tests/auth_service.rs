@@ -4,6 +4,8 @@
 
 #[path = "../examples/auth_service/events.rs"]
 mod events;
+#[path = "../examples/auth_service/http.rs"]
+mod http;
 #[path = "../examples/auth_service/loader.rs"]
 mod loader;
 #[path = "../examples/auth_service/rules.rs"]

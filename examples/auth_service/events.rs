@@ -11,18 +11,16 @@ use axum::routing::{get, post};
 use bough::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tracing::info;
 
+use crate::http::HttpServer;
 use crate::rules::view;
 use crate::service::MyService;
 
 #[gen_server(name = "event_listener")]
 pub struct EventListener {
     address: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    server: HttpServer,
 }
 
 /// What a "rules changed" event answers.
@@ -82,21 +80,9 @@ impl GenServer for EventListener {
         let app = Router::new()
             .route("/events/rules-changed", post(rules_changed))
             .route("/allowed", get(allowed));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await;
-        });
+        let server = HttpServer::start(listener, app);
         info!(pid = %self_pid(), %address, "listening for events");
-        Init::Ok(EventListener {
-            address,
-            stop: Some(stop),
-            server: Some(server),
-        })
+        Init::Ok(EventListener { address, server })
     }
 
     async fn handle_call(&mut self, _: (), _from: ReplyTo<SocketAddr>) -> Reply<Self> {
@@ -104,22 +90,8 @@ impl GenServer for EventListener {
     }
 
     async fn terminate(&mut self, _: &ExitReason) {
-        // Stop accepting, let requests in flight finish, and wait for the server's task.
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-    }
-}
-
-impl Drop for EventListener {
-    /// Killed without `terminate` (its shutdown time ran out): the server goes too.
-    fn drop(&mut self) {
-        if let Some(server) = &self.server {
-            server.abort();
-        }
+        // Requests in flight finish; a killed listener's server is aborted when dropped.
+        self.server.stop().await;
     }
 }
 

@@ -8,6 +8,7 @@
 //! failing auth service and the recovery, and a clean stop with every process ended.
 
 mod events;
+mod http;
 mod loader;
 mod rules;
 mod service;

@@ -12,9 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
+use crate::http::HttpServer;
 use crate::rules::{Rule, RulesDoc};
 
 /// How the stand-in answers `GET /rules`. Each failing mode lasts for the given number of
@@ -52,8 +51,7 @@ struct Inner {
 pub struct StandIn {
     pub address: SocketAddr,
     inner: Arc<Inner>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    server: HttpServer,
     http: reqwest::Client,
 }
 
@@ -111,20 +109,11 @@ impl StandIn {
         let app = Router::new()
             .route("/rules", get(serve_rules))
             .with_state(inner.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await;
-        });
+        let server = HttpServer::start(listener, app);
         StandIn {
             address,
             inner,
-            stop: Some(stop),
-            server: Some(server),
+            server,
             http: reqwest::Client::new(),
         }
     }
@@ -167,19 +156,6 @@ impl StandIn {
 
     /// Stops serving; the port refuses connections from then on.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        if let Some(server) = &self.server {
-            server.abort();
-        }
+        self.server.stop().await;
     }
 }
