@@ -195,3 +195,94 @@ pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()
 }
+
+#[cfg(test)]
+mod never_panic {
+    use std::str::FromStr;
+
+    use proc_macro2::TokenStream;
+
+    fn tokens(text: &str) -> TokenStream {
+        TokenStream::from_str(text).unwrap_or_else(|_| panic!("test input {text:?} lexes"))
+    }
+
+    /// Odd inputs of every kind: each must expand (to code or to compile errors), not panic.
+    #[test]
+    fn odd_inputs_expand_without_panicking() {
+        let attribute_args = [
+            "",
+            "restart",
+            "restart =",
+            "restart = ",
+            "= \"transient\"",
+            "restart = \"transient\" restart",
+            "restart = \"transient\",,",
+            ",",
+            "restart: :transient",
+            "restart = [1, 2]",
+            "shutdown = 99999999999999999999999",
+            "shutdown = -1",
+            "shutdown = 1.5",
+            "crate = \"\"",
+            "crate = \"a::\"",
+            "crate = 5",
+            "id = \"\", name = \"\"",
+            "r#restart = \"transient\"",
+            "123 = 4",
+            "restart = \"transient\" = \"x\"",
+        ];
+        let items = [
+            "struct S;",
+            "pub struct S<T>(T);",
+            "struct S<'a, T: 'a>(&'a T);",
+            "enum E { A }",
+            "union U { a: u8 }",
+            "fn f() {}",
+            "impl GenServer for S {}",
+            "impl S {}",
+            "impl Other for S { fn init() {} }",
+            "impl GenServer for S { async fn init() {} async fn handle_call(self) {} }",
+            "impl GenServer for S { fn init(&self, a: u8, b: u8) {} fn handle_cast(&mut self) {} }",
+            "impl GenServer for S { type Call = u8; type Bogus = u8; fn handle_info(&mut self, x: &'static str) {} }",
+            "impl GenServer for S { fn handle_call(&mut self, r: Self::Call, f: ReplyTo) {} }",
+            "impl GenServer for S { fn handle_call(&mut self, r: u8, f: ReplyTo<u8, u16>) {} }",
+            "struct",
+            "",
+        ];
+        for args in attribute_args {
+            for item in items {
+                let _ = crate::server::expand(tokens(args), tokens(item));
+            }
+        }
+        let supervisors = [
+            "",
+            "pub",
+            "pub S",
+            "pub S { }",
+            "pub S { strategy }",
+            "pub S { strategy: }",
+            "pub S { strategy: one_for_one, }",
+            "pub S { strategy: one_for_one,, }",
+            "pub S { children: [,] }",
+            "pub S { children: [()] }",
+            "pub S { children: [(A)] }",
+            "pub S { children: [(A, 1, 2)] }",
+            "pub S { children: [A { }] }",
+            "pub S { children: [A { restart }] }",
+            "pub S { children: [A { restart: }] }",
+            "pub S { children: [A {restart: transient} {id: \"x\"}] }",
+            "pub S { children: A }",
+            "pub S { max_restarts: 99999999999999999999 }",
+            "pub S { max_restarts: -3, max_seconds: 1.5 }",
+            "pub S { extra_arguments: }",
+            "pub dynamic { }",
+            "dynamic dynamic S { }",
+            "pub S { crate: \"not a path\" } pub T { crate: 3 }",
+            "#[attr] pub S { name: \"\" } #[attr]",
+            "pub S { strategy: one_for_one } garbage",
+        ];
+        for input in supervisors {
+            let _ = crate::supervisor::expand(tokens(input));
+        }
+    }
+}
