@@ -89,9 +89,11 @@ pub struct ReplyTo<R> {
     slot: Arc<Slot<R>>,
 }
 
-/// The server loop's view of a call it is handling.
+/// The server loop's view of a call it is handling. Dropped unfinished (its process was
+/// aborted mid-call), it lets the caller go, as `finish(None)` does.
 pub(crate) struct Watch<R> {
-    slot: Arc<Slot<R>>,
+    /// `None` once finished.
+    slot: Option<Arc<Slot<R>>>,
 }
 
 /// The caller's end of a call.
@@ -142,7 +144,7 @@ impl<R> ReplyTo<R> {
     /// Lets the server loop watch this call while its callback runs.
     pub(crate) fn watch(&self) -> Watch<R> {
         Watch {
-            slot: self.slot.clone(),
+            slot: Some(self.slot.clone()),
         }
     }
 
@@ -177,26 +179,43 @@ impl<R> fmt::Debug for ReplyTo<R> {
 impl<R> Watch<R> {
     /// The callback may take a while.
     pub(crate) fn nudge(&self) {
-        self.slot.nudge();
+        if let Some(slot) = &self.slot {
+            slot.nudge();
+        }
     }
 
     /// The callback is done: answer with `answer` unless it was answered already. Without an
     /// answer, the caller either learns that nobody will answer, or, when the `ReplyTo` was
     /// kept for later, that it should arm its time-out.
-    pub(crate) fn finish(self, answer: Option<R>) {
-        if let Some(answer) = answer {
-            self.slot.answer(answer, WATCHED);
+    pub(crate) fn finish(mut self, answer: Option<R>) {
+        let Some(slot) = self.slot.take() else {
             return;
+        };
+        match answer {
+            Some(answer) => slot.answer(answer, WATCHED),
+            None => unwatch(&slot),
         }
-        let prev = self.slot.state.fetch_and(!WATCHED, AcqRel);
-        if prev & CLAIMED != 0 {
-            return;
+    }
+}
+
+impl<R> Drop for Watch<R> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            unwatch(&slot);
         }
-        if prev & REPLIER == 0 {
-            self.slot.waker.wake();
-        } else {
-            self.slot.nudge();
-        }
+    }
+}
+
+/// The server loop lets go of a call it did not answer.
+fn unwatch<R>(slot: &Slot<R>) {
+    let prev = slot.state.fetch_and(!WATCHED, AcqRel);
+    if prev & CLAIMED != 0 {
+        return;
+    }
+    if prev & REPLIER == 0 {
+        slot.waker.wake();
+    } else {
+        slot.nudge();
     }
 }
 

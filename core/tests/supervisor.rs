@@ -645,3 +645,69 @@ async fn core_32_a_killed_supervisor_takes_its_children_with_it() {
         "killed, not shut down"
     );
 }
+
+/// A brutal kill aborts the child's task mid-call. In order: the waiting caller learns
+/// `killed` (not "no reply"), the state is dropped while the name is still held, and the
+/// name is released; `terminate` does not run.
+#[tokio::test(start_paused = true)]
+async fn a_brutal_kill_fails_the_caller_then_drops_the_state_then_frees_the_name() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default, Debug, PartialEq)]
+    struct Seen {
+        name_held_at_drop: Option<bool>,
+        terminated: bool,
+    }
+    struct Stuck(Arc<Mutex<Seen>>);
+    impl Drop for Stuck {
+        fn drop(&mut self) {
+            let held = whereis(&Name::local("core_stuck")).is_some();
+            self.0.lock().unwrap().name_held_at_drop = Some(held);
+        }
+    }
+    impl GenServer for Stuck {
+        type Args = Arc<Mutex<Seen>>;
+        type Call = ();
+        type Reply = ();
+        type Cast = Never;
+        type Info = Never;
+        type Continue = Never;
+        async fn init(seen: Arc<Mutex<Seen>>) -> Init<Self> {
+            Init::Ok(Stuck(seen))
+        }
+        async fn handle_call(&mut self, _: (), _: ReplyTo<()>) -> Reply<Self> {
+            std::future::pending().await
+        }
+        async fn terminate(&mut self, _: &ExitReason) {
+            self.0.lock().unwrap().terminated = true;
+        }
+    }
+
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let sup = Supervisor::start_link(
+        [ChildSpec::worker::<Stuck>(seen.clone())
+            .id("stuck")
+            .name("core_stuck")
+            .shutdown(Shutdown::BrutalKill)],
+        opts(Strategy::OneForOne),
+    )
+    .await
+    .unwrap();
+    let caller = tokio::spawn(gen_server::call::<Stuck>("core_stuck", ()));
+    settle().await;
+    sup.terminate_child("stuck").await.unwrap();
+    assert_eq!(
+        caller.await.unwrap(),
+        Err(CallError::Exited(ExitReason::Killed))
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Seen {
+            name_held_at_drop: Some(true),
+            terminated: false
+        }
+    );
+    assert!(whereis(&Name::local("core_stuck")).is_none());
+    assert_eq!(alive_tasks(), 1, "only the supervisor is left");
+    sup.stop(ExitReason::Shutdown).await.unwrap();
+}
