@@ -1,12 +1,15 @@
 //! What every process shares, whatever it runs: its pid in task-local storage, panic
 //! capture, the live-process count, and the bookkeeping of its exit.
 //!
-//! A process is one tokio task wrapped in [`Process`]. Its fields drop in declaration
-//! order, which is what makes exits exact even when the task is aborted:
-//! 1. `guard` closes the mailbox with `killed` if the body did not close it itself, so
-//!    callers waiting on a reply learn the reason before the body's state is dropped;
-//! 2. `body` drops the server's state (and any reply handles it kept);
-//! 3. `notice` releases the name, lowers the live count and only then tells the parent.
+//! A process is one tokio task wrapped in [`Process`]. When the task is dropped before its
+//! body returned (it was aborted), three steps run in this order, which is what makes exits
+//! exact:
+//! 1. the mailbox is closed with `killed`, so callers waiting on a reply learn the reason
+//!    before the body's state is dropped;
+//! 2. the body drops the server's state (and any reply handles it kept);
+//! 3. the notice releases the name, lowers the live count and only then tells the parent.
+//!
+//! A body that returned did all three itself, so dropping its task costs nothing more.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -69,6 +72,13 @@ impl<F> Scoped<F> {
             pid,
             inner: Some(inner),
         }
+    }
+
+    /// Drops `inner` now, as the process.
+    fn clear(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        let _restore = enter(*this.pid);
+        this.inner.set(None);
     }
 }
 
@@ -146,13 +156,17 @@ pub(crate) trait Link: Send + Sync {
 /// return value, as with OTP's `start_link`.
 pub(crate) struct Birth {
     pub(crate) pid: Pid,
-    registration: Option<Registration>,
+    /// Boxed: most processes have no name, and every byte here is a byte of every task.
+    registration: Option<Box<Registration>>,
 }
 
 impl Birth {
     pub(crate) fn new(pid: Pid, registration: Option<Registration>) -> Birth {
         LIVE.fetch_add(1, Ordering::AcqRel);
-        Birth { pid, registration }
+        Birth {
+            pid,
+            registration: registration.map(Box::new),
+        }
     }
 }
 
@@ -193,22 +207,17 @@ impl Exit {
     }
 }
 
-struct KillGuard(Arc<dyn Control>);
-
-impl Drop for KillGuard {
-    fn drop(&mut self) {
-        // A no-op when the body closed the mailbox itself; otherwise the task was aborted.
-        self.0.close(ExitReason::Killed);
-    }
-}
-
 struct ExitNotice {
     birth: Option<Birth>,
     parent: Option<Arc<dyn Link>>,
-    control: Arc<dyn Control>,
 }
 
 impl ExitNotice {
+    /// Whether the name, the count and the parent are still to be dealt with.
+    fn is_pending(&self) -> bool {
+        self.birth.is_some()
+    }
+
     /// Releases the name and the count without telling the parent: `init` failed.
     fn forget(&mut self) {
         self.parent.take();
@@ -227,19 +236,26 @@ impl ExitNotice {
     }
 }
 
-impl Drop for ExitNotice {
-    fn drop(&mut self) {
-        let reason = self.control.exit_reason().unwrap_or(ExitReason::Killed);
-        self.finish(reason);
-    }
-}
-
 pin_project! {
     pub(crate) struct Process<F> {
-        guard: KillGuard,
+        control: Arc<dyn Control>,
         #[pin]
         body: Scoped<F>,
         notice: ExitNotice,
+    }
+
+    impl<F> PinnedDrop for Process<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !this.notice.is_pending() {
+                return;
+            }
+            // The task was aborted. A no-op close when the body had closed the mailbox.
+            this.control.close(ExitReason::Killed);
+            this.body.clear();
+            let reason = this.control.exit_reason().unwrap_or(ExitReason::Killed);
+            this.notice.finish(reason);
+        }
     }
 }
 
@@ -318,12 +334,11 @@ where
     let (ack, answer) = reply::slot();
     let control: Arc<dyn Control> = mailbox;
     let join = tokio::spawn(Process {
-        guard: KillGuard(control.clone()),
+        control: control.clone(),
         body: Scoped::new(pid, body(ack)),
         notice: ExitNotice {
             birth: Some(birth),
             parent,
-            control: control.clone(),
         },
     });
     Starting {
