@@ -84,6 +84,14 @@ async fn start_exit(workload: &str, live: usize, n: usize) {
     for _ in 0..live {
         sup.start_child(Echo::child_spec(None)).await.unwrap();
     }
+    let elapsed = start_and_exit(&sup, n, live).await;
+    report(workload, SYSTEM, per_second(n, elapsed), "workers/s");
+    sup.stop(ExitReason::Shutdown).await.unwrap();
+}
+
+/// `n` transient workers started by 2 callers under `sup`, which also has `live` idle
+/// children: the time until all of them ran and left.
+async fn start_and_exit(sup: &DynamicSupervisor, n: usize, live: usize) -> std::time::Duration {
     let ran = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let callers: Vec<_> = (0..2)
@@ -104,13 +112,7 @@ async fn start_exit(workload: &str, live: usize, n: usize) {
     crate::wait_until!(
         ran.load(Ordering::Relaxed) == n && sup.count_children().await.unwrap().active == live
     );
-    report(
-        workload,
-        SYSTEM,
-        per_second(n, start.elapsed()),
-        "workers/s",
-    );
-    sup.stop(ExitReason::Shutdown).await.unwrap();
+    start.elapsed()
 }
 
 /// W2: sequential calls from one client task, then from 2 concurrent clients.
@@ -282,28 +284,7 @@ pub async fn sweep(live: usize, starts: usize) {
     // Three batches of starts; the median batch.
     let mut batches = Vec::new();
     for _ in 0..3 {
-        let ran = Arc::new(AtomicUsize::new(0));
-        let start = Instant::now();
-        let callers: Vec<_> = (0..2)
-            .map(|_| {
-                let (sup, ran) = (sup.clone(), ran.clone());
-                tokio::spawn(async move {
-                    for _ in 0..starts / 2 {
-                        sup.start_child(Loader::child_spec(ran.clone()))
-                            .await
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for caller in callers {
-            caller.await.unwrap();
-        }
-        crate::wait_until!(
-            ran.load(Ordering::Relaxed) == starts
-                && sup.count_children().await.unwrap().active == live
-        );
-        batches.push(start.elapsed());
+        batches.push(start_and_exit(&sup, starts, live).await);
     }
     let per_start = nanos_each(starts, median(batches));
     println!(

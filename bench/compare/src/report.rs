@@ -71,6 +71,39 @@ fn command_output(program: &str, args: &[&str]) -> Option<String> {
     )
 }
 
+/// No single measurement may take longer: a hang in one system must not stall the table.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs a measurement process for at most `LIMIT`: its exit code and standard output, or
+/// `None` when it had to be killed.
+fn run_limited(program: &std::path::Path, args: &[&str]) -> Option<(Option<i32>, String)> {
+    use std::io::Read;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start a measurement");
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a measurement") {
+            return Some((status.code(), reader.join().unwrap_or_default()));
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn lower_is_better(unit: &str) -> bool {
     matches!(unit, "ns/call" | "bytes/process" | "us")
 }
@@ -158,21 +191,11 @@ pub fn table(rounds: usize, scale: f64) -> ExitCode {
             for system in SYSTEMS {
                 eprintln!("  {system} {workload}");
                 let scale = scale.to_string();
-                let output = Command::new(&me)
-                    .args(["run", system, workload, &scale])
-                    .output()
-                    .expect("run a measurement");
-                match output.status.code() {
-                    Some(0) => parse(
-                        &String::from_utf8_lossy(&output.stdout),
-                        &mut results,
-                        &mut units,
-                    ),
-                    Some(3) => {}
-                    _ => eprintln!(
-                        "  {system} {workload} failed:\n{}",
-                        String::from_utf8_lossy(&output.stderr)
-                    ),
+                match run_limited(&me, &["run", system, workload, &scale]) {
+                    Some((Some(0), stdout)) => parse(&stdout, &mut results, &mut units),
+                    Some((Some(3), _)) => {}
+                    Some((code, _)) => eprintln!("  {system} {workload} failed ({code:?})"),
+                    None => eprintln!("  {system} {workload} ran past {LIMIT:?}; killed"),
                 }
             }
         }
