@@ -34,8 +34,9 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Starts or stops counting. Frees of blocks allocated while not counting are not counted
-/// either, so measure between a `count(true)` and a `count(false)` only what starts in it.
+/// Starts or stops counting. A block allocated before counting began and freed while
+/// counting lowers the count all the same, so between a `count(true)` and a
+/// `count(false)`, measure only what is allocated there and still alive at the end.
 pub fn count(on: bool) {
     COUNTING.store(on, Ordering::SeqCst);
 }
