@@ -320,6 +320,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_watch_dropped_unfinished_fails_the_caller_in_either_drop_order() {
+        let (to, mut rx) = call_slot::<u8>();
+        let watch = to.watch();
+        drop(to);
+        drop(watch);
+        assert!(rx.recv().await.is_err());
+
+        let (to, mut rx) = call_slot::<u8>();
+        let watch = to.watch();
+        drop(watch);
+        assert!(matches!(poll(&mut rx), Answer::Pending { nudged: true }));
+        drop(to);
+        assert!(rx.recv().await.is_err());
+    }
+
+    #[tokio::test]
     async fn an_abandoned_call_fails_its_caller_when_dropped() {
         let (to, mut rx) = call_slot::<u8>();
         to.abandon();
