@@ -295,10 +295,10 @@ pub fn sweep() -> ExitCode {
     let mut points = Vec::new();
     for live in levels {
         eprintln!("live {live}");
-        // Five runs per level; the median of each figure.
+        // Five runs per level, each in a fresh process; the median of each figure.
         let mut starts = Vec::new();
         let mut bytes = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..5 {
             let output = Command::new(&me)
                 .args(["sweep-one", &live.to_string()])
                 .output()
