@@ -1,6 +1,6 @@
 //! The errors of calls, starts and child management.
 
-use crate::child_spec::ChildId;
+use crate::child::ChildId;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 
@@ -23,10 +23,18 @@ pub enum CallError {
     /// (OTP would let the caller wait for its time-out; bough says so at once.)
     #[error("the server dropped the call without replying")]
     NoReply,
-    /// A process is registered under the name, but it is another kind of server.
+    /// A server called itself (or tried to stop itself with `stop`), which could only wait
+    /// for its own answer (`:calling_self`). Return a stop from the callback instead.
+    #[error("a process called itself (calling_self)")]
+    CallingSelf,
+    /// A function that works on the current process was called outside a bough process.
+    #[error("called outside a bough process")]
+    NotAProcess,
+    /// A process is registered under the name (or has the pid), but it is another kind of
+    /// process.
     #[error("`{name}` names a `{found}`, not a `{expected}`")]
     WrongType {
-        /// The name that was looked up.
+        /// The name or pid that was looked up.
         name: String,
         /// The server type the caller asked for.
         expected: &'static str,
@@ -74,6 +82,17 @@ pub enum StartError {
     BadExtraArguments {
         /// The type the child spec expected.
         expected: &'static str,
+    },
+    /// A supervisor option is invalid (OTP's `{:supervisor_data, ...}` errors).
+    #[error("invalid supervisor option: {0}")]
+    InvalidOption(&'static str),
+    /// The child spec starts another type of server than the one asked for.
+    #[error("the child spec starts a `{found}`, not a `{expected}`")]
+    WrongType {
+        /// The server type asked for.
+        expected: &'static str,
+        /// What the spec starts.
+        found: &'static str,
     },
     /// The supervisor asked to start the child could not be reached.
     #[error("the supervisor could not be reached: {0}")]

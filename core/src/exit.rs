@@ -13,6 +13,7 @@ use std::sync::Arc;
 /// | `:shutdown`              | [`ExitReason::Shutdown`]                | yes    |
 /// | `{:shutdown, term}`      | [`ExitReason::ShutdownWith`]            | yes    |
 /// | `:kill` / `:killed`      | [`ExitReason::Killed`]                  | no     |
+/// | `:noproc`                | [`ExitReason::NoProc`]                  | no     |
 /// | a raise                  | [`ExitReason::Panic`] (a panic)         | no     |
 /// | any other term           | [`ExitReason::Error`]                   | no     |
 ///
@@ -37,6 +38,8 @@ pub enum ExitReason {
     ShutdownWith(Arc<dyn fmt::Debug + Send + Sync>),
     /// The process was aborted without running `terminate`: `:killed`.
     Killed,
+    /// The process did not exist: `:noproc`, what a monitor of a dead pid reports.
+    NoProc,
     /// A callback panicked; the panic message.
     Panic(Arc<str>),
     /// Any other abnormal reason.
@@ -87,6 +90,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Shutdown => f.write_str("shutdown"),
             ExitReason::ShutdownWith(value) => write!(f, "{{shutdown, {value:?}}}"),
             ExitReason::Killed => f.write_str("killed"),
+            ExitReason::NoProc => f.write_str("noproc"),
             ExitReason::Panic(message) => write!(f, "panic: {message}"),
             ExitReason::Error(error) => fmt::Display::fmt(error, f),
         }
@@ -100,6 +104,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::Shutdown => f.write_str("Shutdown"),
             ExitReason::ShutdownWith(value) => f.debug_tuple("ShutdownWith").field(value).finish(),
             ExitReason::Killed => f.write_str("Killed"),
+            ExitReason::NoProc => f.write_str("NoProc"),
             ExitReason::Panic(message) => f.debug_tuple("Panic").field(message).finish(),
             ExitReason::Error(error) => f.debug_tuple("Error").field(error).finish(),
         }
@@ -113,7 +118,8 @@ impl PartialEq for ExitReason {
         match (self, other) {
             (ExitReason::Normal, ExitReason::Normal)
             | (ExitReason::Shutdown, ExitReason::Shutdown)
-            | (ExitReason::Killed, ExitReason::Killed) => true,
+            | (ExitReason::Killed, ExitReason::Killed)
+            | (ExitReason::NoProc, ExitReason::NoProc) => true,
             (ExitReason::ShutdownWith(a), ExitReason::ShutdownWith(b)) => {
                 format!("{a:?}") == format!("{b:?}")
             }

@@ -71,45 +71,46 @@
 
 #![warn(missing_docs)]
 
+mod child;
 mod child_spec;
 pub mod dynamic_supervisor;
 mod error;
 mod exit;
 pub mod gen_server;
-mod mailbox;
 mod module;
 mod pid;
-mod process;
+pub mod process;
 mod registry;
 mod reply;
 pub mod supervisor;
 
-pub use child_spec::{Child, ChildId, ChildSpec, ChildType, Restart, Shutdown};
+pub use child::{ChildId, ChildType, Restart, Shutdown};
+pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};
 pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
 pub use error::{CallError, ChildError, StartError};
 pub use exit::ExitReason;
 pub use gen_server::{
     Call, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
-    Timeout,
+    Timeout, TimerRef,
 };
 pub use module::{
     DynamicSupervisorModule, GenServerModule, NoArgument, RestartableArgs, SupervisorModule,
     dynamic_supervisor_module_spec, supervisor_module_spec,
 };
 pub use pid::Pid;
-pub use process::{process_count, self_pid, try_self_pid};
+pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
 pub use registry::{Name, Registry, whereis};
 pub use reply::ReplyTo;
 pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions};
 
 /// What most programs import: `use bough_core::prelude::*;`.
 pub mod prelude {
-    pub use crate::gen_server;
     pub use crate::{
-        CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType,
+        CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
         DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
-        GenServer, GenServerModule, Init, Name, Never, NoReply, Pid, Registry, Reply, ReplyTo,
-        Restart, Server, Shutdown, StartError, StartOptions, Strategy, Supervisor,
-        SupervisorModule, SupervisorOptions, self_pid, whereis,
+        GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply, Pid, Registry,
+        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartOk, StartOptions, Strategy,
+        Supervisor, SupervisorModule, SupervisorOptions, self_pid, whereis,
     };
+    pub use crate::{gen_server, process};
 }

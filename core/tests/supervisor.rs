@@ -610,17 +610,19 @@ async fn core_35_start_child_adds_a_child_at_the_end() {
     let _ = Call::Ping;
 }
 
+/// Item 57: a killed supervisor's children get the `killed` exit signal through their link
+/// instead of being aborted: a worker runs `terminate(killed)`, a child supervisor shuts its
+/// own children down in order, and the kill is over only when nothing of the subtree runs.
 #[tokio::test(start_paused = true)]
-async fn core_32_a_killed_supervisor_takes_its_children_with_it() {
+async fn core_57_a_killed_supervisor_sends_its_children_killed() {
     let log = Log::new();
     let inner = Supervisor::child_spec(
         [
             Probe::spec(Args::new("i1", &log)),
             DynamicSupervisor::child_spec(
-                DynamicSupervisorOptions::new().name("core_32_killed_dyn"),
+                DynamicSupervisorOptions::new().name("core_57_killed_dyn"),
             )
-            .id("dyn")
-            .shutdown(Shutdown::BrutalKill),
+            .id("dyn"),
         ],
         opts(Strategy::OneForOne),
     )
@@ -629,7 +631,7 @@ async fn core_32_a_killed_supervisor_takes_its_children_with_it() {
     let top = Supervisor::start_link([inner], opts(Strategy::OneForOne))
         .await
         .unwrap();
-    let dynamic = DynamicSupervisor::whereis(&Name::local("core_32_killed_dyn")).unwrap();
+    let dynamic = DynamicSupervisor::whereis(&Name::local("core_57_killed_dyn")).unwrap();
     for tag in ["d1", "d2", "d3"] {
         dynamic
             .start_child(ChildSpec::worker::<Probe>(Args::new(tag, &log)))
@@ -638,12 +640,23 @@ async fn core_32_a_killed_supervisor_takes_its_children_with_it() {
     }
     assert_eq!(alive_tasks(), 1 + 1 + 1 + 1 + 3);
     top.terminate_child("inner").await.unwrap();
-    settle().await;
     assert_eq!(alive_tasks(), 1, "only the top supervisor is left");
-    assert!(
-        !log.entries().iter().any(|e| e.starts_with("terminate")),
-        "killed, not shut down"
+    let mut ends: Vec<String> = log
+        .entries()
+        .into_iter()
+        .filter(|e| e.starts_with("terminate"))
+        .collect();
+    ends.sort();
+    assert_eq!(
+        ends,
+        [
+            "terminate d1 shutdown",
+            "terminate d2 shutdown",
+            "terminate d3 shutdown",
+            "terminate i1 killed"
+        ]
     );
+    top.stop(ExitReason::Normal).await.unwrap();
 }
 
 /// A brutal kill aborts the child's task mid-call. In order: the waiting caller learns

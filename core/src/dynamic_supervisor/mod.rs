@@ -53,15 +53,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child_spec::{ChildSpec, ChildType};
+use crate::child_spec::{ChildId, ChildSpec, ChildType, StartInfo};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::Mailbox;
 use crate::pid::Pid;
+use crate::process::control::{self, ProcessRef};
+use crate::process::life::Parent;
+use crate::process::monitor::Monitor;
 use crate::registry::Name;
-use crate::supervisor::{self, ChildCount, ChildInfo, SupMsg};
+use crate::supervisor::core;
+use crate::supervisor::{ChildCount, ChildInfo, DEFAULT_MAX_RESTARTS, DEFAULT_PERIOD};
 
-use state::DynReq;
+use state::{DynReq, Mb};
 
 /// The options of a dynamic supervisor, with OTP's defaults: 3 restarts in 5 seconds, no
 /// limit on children, no extra arguments. The strategy is always one_for_one.
@@ -126,8 +129,11 @@ impl DynamicSupervisorOptions {
 impl fmt::Debug for DynamicSupervisorOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DynamicSupervisorOptions")
-            .field("max_restarts", &self.max_restarts.unwrap_or(3))
-            .field("period", &self.period.unwrap_or(Duration::from_secs(5)))
+            .field(
+                "max_restarts",
+                &self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+            )
+            .field("period", &self.period.unwrap_or(DEFAULT_PERIOD))
             .field("max_children", &self.max_children)
             .field("extra_arguments", &self.extra.is_some())
             .field("name", &self.name)
@@ -138,43 +144,66 @@ impl fmt::Debug for DynamicSupervisorOptions {
 /// A running dynamic supervisor. Cheap to clone.
 #[derive(Clone)]
 pub struct DynamicSupervisor {
-    pid: Pid,
-    mailbox: Arc<Mailbox<SupMsg<DynReq>>>,
+    mailbox: Arc<Mb>,
 }
 
 impl DynamicSupervisor {
     /// Starts a dynamic supervisor with no children.
+    ///
+    /// Called from inside a bough process, it links the supervisor to the caller, its
+    /// parent (see [`process`](crate::process#exit-signals)).
     pub async fn start_link(
         options: DynamicSupervisorOptions,
     ) -> Result<DynamicSupervisor, StartError> {
-        let (mailbox, starting) = state::spawn(options, None)?;
-        let pid = starting.wait().await?.pid;
-        Ok(DynamicSupervisor { pid, mailbox })
+        let (mailbox, starting) = state::spawn(options, Parent::Caller)?;
+        let started = starting.wait().await?;
+        crate::process::life::keep_with_caller(started, crate::Shutdown::Infinity);
+        Ok(DynamicSupervisor { mailbox })
     }
 
     /// A child spec that starts this supervisor under another one: type supervisor,
-    /// shutdown infinity, id "DynamicSupervisor" unless changed.
+    /// shutdown infinity, id its name if it has one (as Elixir takes it from the name),
+    /// "DynamicSupervisor" otherwise.
     pub fn child_spec(options: DynamicSupervisorOptions) -> ChildSpec {
-        ChildSpec::from_start("DynamicSupervisor", ChildType::Supervisor, move |ctx| {
+        let id = options.name.as_ref().map_or_else(
+            || ChildId::from("DynamicSupervisor"),
+            |name| name.to_string().into(),
+        );
+        ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
             let mut options = options.clone();
             if ctx.name.is_some() {
                 options.name = ctx.name;
             }
-            state::spawn(options, Some(ctx.parent)).map(|(_, starting)| starting)
+            state::spawn(options, ctx.parent).map(|(_, starting)| starting)
         })
     }
 
     /// The dynamic supervisor registered under `name`, if one is.
     pub fn whereis(name: &Name) -> Option<DynamicSupervisor> {
         let entry = name.lookup()?;
-        let pid = entry.pid;
         let mailbox = entry.handle.downcast().ok()?;
-        Some(DynamicSupervisor { pid, mailbox })
+        Some(DynamicSupervisor { mailbox })
+    }
+
+    /// The dynamic supervisor with this pid: fails with [`CallError::NoProc`] if no
+    /// process has it, and with [`CallError::WrongType`] if it is another kind of process.
+    pub fn from_pid(pid: Pid) -> Result<DynamicSupervisor, CallError> {
+        let process = control::lookup(pid).ok_or(CallError::NoProc)?;
+        let found = process.type_name();
+        let mailbox = process
+            .into_any()
+            .downcast()
+            .map_err(|_| CallError::WrongType {
+                name: pid.to_string(),
+                expected: "DynamicSupervisor",
+                found,
+            })?;
+        Ok(DynamicSupervisor { mailbox })
     }
 
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
-        self.pid
+        self.mailbox.pid()
     }
 
     /// Whether the supervisor still runs.
@@ -182,40 +211,69 @@ impl DynamicSupervisor {
         !self.mailbox.is_closed()
     }
 
-    /// Starts a child and returns its pid once its `init` returned.
+    /// A monitor of this supervisor: a future of its exit reason.
+    pub fn monitor(&self) -> Monitor {
+        Monitor::of(&(self.mailbox.clone() as ProcessRef))
+    }
+
+    /// Starts a child and returns its pid once its `init` returned. Turn the pid into a
+    /// handle with [`Server::from_pid`](crate::Server::from_pid), or use
+    /// [`start_server`](DynamicSupervisor::start_server).
     ///
     /// Fails with [`StartError::Ignore`] when `init` returned `Ignore` (nothing is kept),
     /// [`StartError::AlreadyStarted`] when the child's name is taken,
     /// [`StartError::MaxChildren`] when the supervisor is full, and [`StartError::Init`]
     /// when `init` stopped or panicked.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Pid, StartError> {
-        supervisor::request(&self.mailbox, |to| DynReq::StartChild(spec, to)).await?
+        Ok(self.start_child_with_info(spec).await?.0)
     }
 
-    /// Stops the child with this pid as its spec says; it is not restarted.
+    /// Like [`start_child`](DynamicSupervisor::start_child), with the info a custom start
+    /// function gave ([`StartOk::with_info`](crate::StartOk::with_info)): `{:ok, pid, info}`.
+    pub async fn start_child_with_info(
+        &self,
+        spec: ChildSpec,
+    ) -> Result<(Pid, Option<StartInfo>), StartError> {
+        core::request(&self.mailbox, |to| DynReq::StartChild(spec, to)).await?
+    }
+
+    /// Starts a child that is a server of type `S` and returns its handle. The spec must
+    /// start an `S` (as [`ChildSpec::worker::<S>`](crate::ChildSpec::worker) does): a spec
+    /// of another type fails with [`StartError::WrongType`] before anything starts.
+    pub async fn start_server<S: crate::GenServer>(
+        &self,
+        spec: ChildSpec,
+    ) -> Result<crate::Server<S>, StartError> {
+        spec.check_server::<S>()?;
+        let pid = self.start_child(spec).await?;
+        crate::Server::from_pid(pid).map_err(StartError::Supervisor)
+    }
+
+    /// Stops the child with this pid as its spec says; it is not restarted. A child whose
+    /// restart failed and waits for a retry is known by its last pid, and is forgotten.
     pub async fn terminate_child(&self, pid: Pid) -> Result<(), ChildError> {
-        supervisor::request(&self.mailbox, |to| DynReq::TerminateChild(pid, to)).await?
+        core::request(&self.mailbox, |to| DynReq::TerminateChild(pid, to)).await?
     }
 
     /// The children, in no particular order; every id is `None`.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
-        supervisor::request(&self.mailbox, DynReq::WhichChildren).await
+        core::request(&self.mailbox, DynReq::WhichChildren).await
     }
 
     /// Counts the children, without visiting them.
     pub async fn count_children(&self) -> Result<ChildCount, CallError> {
-        supervisor::request(&self.mailbox, DynReq::CountChildren).await
+        core::request(&self.mailbox, DynReq::CountChildren).await
     }
 
     /// Stops all children together, then the supervisor; returns once everything has ended.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
-        supervisor::stop(&self.mailbox, reason).await
+        core::stop(&self.mailbox, reason).await
     }
 }
 
 impl PartialEq for DynamicSupervisor {
     fn eq(&self, other: &Self) -> bool {
-        self.pid == other.pid
+        self.pid() == other.pid()
     }
 }
 
@@ -223,6 +281,6 @@ impl Eq for DynamicSupervisor {}
 
 impl fmt::Debug for DynamicSupervisor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DynamicSupervisor({})", self.pid)
+        write!(f, "DynamicSupervisor({})", self.pid())
     }
 }

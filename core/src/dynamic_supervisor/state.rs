@@ -1,33 +1,40 @@
 //! The dynamic supervisor process.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::mem;
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::DynamicSupervisorOptions;
-use crate::child_spec::{ChildSpec, ChildType};
+use crate::child_spec::{ChildSpec, ChildType, StartInfo};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{Event, Mailbox};
 use crate::pid::{Pid, PidMap};
-use crate::process::{self, Birth, Exit, Link, Started, Starting};
-use crate::registry::Registration;
+use crate::process::control::ProcessRef;
+use crate::process::life::{Parent, Started, Starting};
+use crate::process::mailbox::Mailbox;
 use crate::reply::ReplyTo;
+use crate::supervisor::core::{self, Core, Kind};
 use crate::supervisor::{
-    ChildCount, ChildInfo, ChildPid, Inbox, Intensity, RetryKey, SupMsg, report, shutdown_all,
-    shutdown_one,
+    ChildCount, ChildInfo, ChildPid, DEFAULT_MAX_RESTARTS, DEFAULT_PERIOD, Intensity, Requests,
+    SupMsg, report, shutdown_all, shutdown_one,
 };
 
 pub(crate) enum DynReq {
-    StartChild(ChildSpec, ReplyTo<Result<Pid, StartError>>),
+    StartChild(
+        ChildSpec,
+        ReplyTo<Result<(Pid, Option<StartInfo>), StartError>>,
+    ),
     TerminateChild(Pid, ReplyTo<Result<(), ChildError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
     CountChildren(ReplyTo<ChildCount>),
+}
+
+impl Requests for DynReq {
+    /// A dynamic supervisor keeps a child whose restart failed under its last pid, as OTP
+    /// does, and retries by that pid.
+    type RetryKey = Pid;
 }
 
 struct Running {
@@ -36,116 +43,110 @@ struct Running {
 }
 
 struct DynSup {
-    pid: Pid,
-    intensity: Intensity,
+    core: Core<DynReq>,
+    me: ProcessRef,
     max_children: usize,
     extra: Option<Arc<dyn Any + Send + Sync>>,
-    link: Arc<dyn Link>,
     children: PidMap<Running>,
-    /// Children whose restart failed, waiting for their retry.
-    restarting: HashMap<u64, ChildSpec>,
-    next_slot: u64,
+    /// Children whose restart failed, by their last pid, waiting for their retry.
+    restarting: PidMap<ChildSpec>,
     supervisors: usize,
-    inbox: Inbox<DynReq>,
-    lingering: Vec<JoinHandle<()>>,
 }
 
-/// A supervisor dropped while children still run was killed (its task aborted): its
-/// children go with it, as linked processes die with a killed supervisor in OTP.
-impl Drop for DynSup {
-    fn drop(&mut self) {
-        for child in self.children.values() {
-            child.started.join.abort();
-        }
-    }
-}
+pub(crate) type Mb = Mailbox<SupMsg<DynReq>>;
 
-type Mb = Mailbox<SupMsg<DynReq>>;
-
-/// Takes the name and spawns the supervisor, which starts with no children.
+/// Checks the options, takes the name and spawns the supervisor, which starts with no
+/// children.
 pub(crate) fn spawn(
     options: DynamicSupervisorOptions,
-    parent: Option<Arc<dyn Link>>,
+    parent: Parent,
 ) -> Result<(Arc<Mb>, Starting), StartError> {
-    let pid = Pid::next();
-    let mailbox: Arc<Mb> = Arc::new(Mailbox::new());
-    let registration = match options.name {
-        Some(name) => Some(
-            Registration::take(name, pid, mailbox.clone(), "DynamicSupervisor")
-                .map_err(StartError::AlreadyStarted)?,
-        ),
-        None => None,
-    };
-    let inbox = Inbox::new(mailbox.clone());
-    let sup = DynSup {
-        pid,
-        intensity: Intensity::new(
-            options.max_restarts.unwrap_or(3),
-            options.period.unwrap_or(Duration::from_secs(5)),
-        ),
-        max_children: options.max_children.unwrap_or(usize::MAX),
-        extra: options.extra,
-        link: inbox.link(),
-        children: PidMap::default(),
-        restarting: HashMap::new(),
-        next_slot: 0,
-        supervisors: 0,
-        inbox,
-        lingering: Vec::new(),
-    };
-    let starting = process::start(
-        Birth::new(pid, registration),
-        mailbox.clone(),
+    let intensity = Intensity::new(
+        options.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+        options.period.unwrap_or(DEFAULT_PERIOD),
+    )?;
+    let max_children = options.max_children.unwrap_or(usize::MAX);
+    let extra = options.extra;
+    core::spawn(
+        "DynamicSupervisor",
+        options.name,
         parent,
-        |ack| async move {
-            ack.reply(Ok(()));
-            sup.run().await
+        intensity,
+        move |core, ack| {
+            let sup = DynSup {
+                me: core.inbox.mailbox.clone(),
+                core,
+                max_children,
+                extra,
+                children: PidMap::default(),
+                restarting: PidMap::default(),
+                supervisors: 0,
+            };
+            async move {
+                ack.reply(Ok(()));
+                core::run(sup).await
+            }
         },
-    );
-    Ok((mailbox, starting))
+    )
+}
+
+impl Kind for DynSup {
+    type Req = DynReq;
+
+    fn core(&mut self) -> &mut Core<DynReq> {
+        &mut self.core
+    }
+
+    async fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> Result<(), ExitReason> {
+        let Some(child) = self.remove(pid) else {
+            return Ok(());
+        };
+        self.core.linger(child.started.into_join());
+        let restart = child.spec.restart.restarts_after(&reason);
+        report::child_exited(self.core.pid, &child.spec.id, pid, &reason, restart);
+        if !restart {
+            return Ok(());
+        }
+        self.restart(pid, child.spec).await
+    }
+
+    async fn on_retry(&mut self, last_pid: Pid) -> Result<(), ExitReason> {
+        match self.restarting.remove(&last_pid) {
+            Some(spec) => self.restart(last_pid, spec).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn on_request(&mut self, request: DynReq) {
+        match request {
+            DynReq::StartChild(spec, to) => {
+                let result = self.start_child(spec).await;
+                to.reply(result);
+            }
+            DynReq::TerminateChild(pid, to) => {
+                let result = self.terminate_child(pid).await;
+                to.reply(result);
+            }
+            DynReq::WhichChildren(to) => to.reply(self.which_children()),
+            DynReq::CountChildren(to) => to.reply(self.count_children()),
+        }
+    }
+
+    async fn terminate_all(&mut self) {
+        let children = mem::take(&mut self.children)
+            .into_values()
+            .map(|child| child.started);
+        shutdown_all(&mut self.core.inbox, self.core.pid, children).await;
+    }
 }
 
 impl DynSup {
-    async fn run(mut self) -> Exit {
-        let (reason, waiter) = loop {
-            let outcome = match self.inbox.next().await {
-                Event::Signal(reason) => break (reason, None),
-                Event::Message(SupMsg::Stop(reason, to)) => break (reason, Some(to)),
-                Event::Message(SupMsg::Exit(pid, reason)) => self.on_exit(pid, reason).await,
-                Event::Message(SupMsg::Retry(RetryKey::Slot(slot))) => self.retry(slot).await,
-                Event::Message(SupMsg::Retry(RetryKey::Id(_))) => Ok(()),
-                Event::Message(SupMsg::Request(request)) => {
-                    self.on_request(request).await;
-                    Ok(())
-                }
-            };
-            if let Err(give_up) = outcome {
-                break (give_up, None);
-            }
-        };
-        let children = mem::take(&mut self.children)
-            .into_values()
-            .map(|child| (child.started, child.spec.shutdown));
-        shutdown_all(&mut self.inbox, self.pid, children).await;
-        for join in mem::take(&mut self.lingering) {
-            let _ = join.await;
-        }
-        self.inbox.close(reason.clone());
-        Exit::new(reason, waiter)
-    }
-
     fn count(&self) -> usize {
         self.children.len() + self.restarting.len()
     }
 
-    async fn start_spec(&self, spec: &ChildSpec) -> Result<Started, StartError> {
-        spec.start(self.link.clone(), self.extra.clone())?
-            .wait()
-            .await
-    }
-
     fn insert(&mut self, spec: ChildSpec, started: Started) -> Pid {
-        let pid = started.pid;
+        let pid = started.pid();
         if spec.child_type == ChildType::Supervisor {
             self.supervisors += 1;
         }
@@ -161,124 +162,91 @@ impl DynSup {
         Some(child)
     }
 
-    fn linger(&mut self, join: JoinHandle<()>) {
-        if !join.is_finished() {
-            if self.lingering.len() >= 64 {
-                self.lingering.retain(|join| !join.is_finished());
-            }
-            self.lingering.push(join);
+    async fn start_child(
+        &mut self,
+        spec: ChildSpec,
+    ) -> Result<(Pid, Option<StartInfo>), StartError> {
+        if self.count() >= self.max_children {
+            return Err(StartError::MaxChildren);
         }
-    }
-
-    async fn on_request(&mut self, request: DynReq) {
-        match request {
-            DynReq::StartChild(spec, to) => {
-                let result = if self.count() >= self.max_children {
-                    Err(StartError::MaxChildren)
-                } else {
-                    match self.start_spec(&spec).await {
-                        Ok(started) => {
-                            report::child_started(self.pid, &spec.id, started.pid);
-                            Ok(self.insert(spec, started))
-                        }
-                        Err(reason) => {
-                            if !matches!(reason, StartError::Ignore | StartError::AlreadyStarted(_))
-                            {
-                                report::start_error(self.pid, &spec.id, &reason);
-                            }
-                            Err(reason)
-                        }
-                    }
-                };
-                to.reply(result);
+        match spec.start(&self.me, self.extra.clone()).await {
+            Ok((started, info)) => {
+                report::child_started(self.core.pid, &spec.id, started.pid());
+                Ok((self.insert(spec, started), info))
             }
-            DynReq::TerminateChild(pid, to) => {
-                let result = match self.remove(pid) {
-                    None => Err(ChildError::NotFound),
-                    Some(child) => {
-                        let shutdown = child.spec.shutdown;
-                        shutdown_one(
-                            &mut self.inbox,
-                            self.pid,
-                            &child.spec.id,
-                            child.started,
-                            shutdown,
-                        )
-                        .await;
-                        Ok(())
-                    }
-                };
-                to.reply(result);
-            }
-            DynReq::WhichChildren(to) => {
-                let running = self.children.values().map(|child| ChildInfo {
-                    id: None,
-                    pid: ChildPid::Running(child.started.pid),
-                    child_type: child.spec.child_type,
-                });
-                let restarting = self.restarting.values().map(|spec| ChildInfo {
-                    id: None,
-                    pid: ChildPid::Restarting,
-                    child_type: spec.child_type,
-                });
-                to.reply(running.chain(restarting).collect());
-            }
-            DynReq::CountChildren(to) => {
-                let specs = self.count();
-                let restarting_supervisors = self
-                    .restarting
-                    .values()
-                    .filter(|spec| spec.child_type == ChildType::Supervisor)
-                    .count();
-                let supervisors = self.supervisors + restarting_supervisors;
-                to.reply(ChildCount {
-                    specs,
-                    active: self.children.len(),
-                    supervisors,
-                    workers: specs - supervisors,
-                });
+            Err(reason) => {
+                if !matches!(reason, StartError::Ignore | StartError::AlreadyStarted(_)) {
+                    report::start_error(self.core.pid, &spec.id, &reason);
+                }
+                Err(reason)
             }
         }
     }
 
-    async fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> Result<(), ExitReason> {
-        let Some(child) = self.remove(pid) else {
-            return Ok(());
-        };
-        self.linger(child.started.join);
-        let restart = child.spec.restart.restarts_after(&reason);
-        report::child_exited(self.pid, &child.spec.id, pid, &reason, restart);
-        if !restart {
+    async fn terminate_child(&mut self, pid: Pid) -> Result<(), ChildError> {
+        // A child waiting for a retry of its restart is known by its last pid: terminating
+        // it forgets it, as OTP does.
+        if self.restarting.remove(&pid).is_some() {
             return Ok(());
         }
-        self.restart(child.spec).await
+        let child = self.remove(pid).ok_or(ChildError::NotFound)?;
+        shutdown_one(
+            &mut self.core.inbox,
+            self.core.pid,
+            &child.spec.id,
+            child.started,
+        )
+        .await;
+        Ok(())
     }
 
-    async fn retry(&mut self, slot: u64) -> Result<(), ExitReason> {
-        match self.restarting.remove(&slot) {
-            Some(spec) => self.restart(spec).await,
-            None => Ok(()),
+    fn which_children(&self) -> Vec<ChildInfo> {
+        let running = self.children.values().map(|child| ChildInfo {
+            id: None,
+            pid: ChildPid::Running(child.started.pid()),
+            child_type: child.spec.child_type,
+        });
+        let restarting = self.restarting.values().map(|spec| ChildInfo {
+            id: None,
+            pid: ChildPid::Restarting,
+            child_type: spec.child_type,
+        });
+        running.chain(restarting).collect()
+    }
+
+    fn count_children(&self) -> ChildCount {
+        let specs = self.count();
+        let restarting_supervisors = self
+            .restarting
+            .values()
+            .filter(|spec| spec.child_type == ChildType::Supervisor)
+            .count();
+        let supervisors = self.supervisors + restarting_supervisors;
+        ChildCount {
+            specs,
+            active: self.children.len(),
+            supervisors,
+            workers: specs - supervisors,
         }
     }
 
-    async fn restart(&mut self, spec: ChildSpec) -> Result<(), ExitReason> {
-        if !self.intensity.add_restart(Instant::now()) {
-            report::intensity_reached(self.pid, &spec.id, &ExitReason::Shutdown);
+    /// Restarts a child that exited with pid `last_pid`.
+    async fn restart(&mut self, last_pid: Pid, spec: ChildSpec) -> Result<(), ExitReason> {
+        if !self.core.intensity.add_restart(Instant::now()) {
+            report::intensity_reached(self.core.pid, &spec.id, &ExitReason::Shutdown);
             return Err(ExitReason::Shutdown);
         }
-        match self.start_spec(&spec).await {
-            Ok(started) => {
-                report::child_restarted(self.pid, &spec.id, started.pid);
+        match spec.start(&self.me, self.extra.clone()).await {
+            Ok((started, _)) => {
+                report::child_restarted(self.core.pid, &spec.id, started.pid());
                 self.insert(spec, started);
             }
             // A child that ignores its restart is done, as in OTP.
             Err(StartError::Ignore) => {}
             Err(reason) => {
-                report::start_error(self.pid, &spec.id, &reason);
-                let slot = self.next_slot;
-                self.next_slot += 1;
-                self.restarting.insert(slot, spec);
-                let _ = self.inbox.mailbox.push(SupMsg::Retry(RetryKey::Slot(slot)));
+                report::start_error(self.core.pid, &spec.id, &reason);
+                self.restarting.insert(last_pid, spec);
+                self.core.inbox.retry_later(last_pid);
             }
         }
         Ok(())

@@ -11,12 +11,17 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::exit::ExitReason;
-use crate::mailbox::{Event, Letter, Mailbox};
 use crate::pid::Pid;
-use crate::process::Link;
+use crate::process::control::SystemMsg;
+use crate::process::mailbox::{Event, Letter, Mailbox};
 use crate::reply::ReplyTo;
 
-pub(crate) enum SupMsg<R> {
+/// A supervisor's requests, and how it names a child whose restart it must retry.
+pub(crate) trait Requests: Send + 'static {
+    type RetryKey: Send + 'static;
+}
+
+pub(crate) enum SupMsg<R: Requests> {
     /// A child exited: the `{:EXIT, pid, reason}` of a linked child.
     Exit(Pid, ExitReason),
     /// An API request.
@@ -24,42 +29,32 @@ pub(crate) enum SupMsg<R> {
     /// `Supervisor.stop/2`.
     Stop(ExitReason, ReplyTo<()>),
     /// Try again to restart a child whose restart failed (OTP's `try_again_restart`).
-    Retry(RetryKey),
+    Retry(R::RetryKey),
 }
 
-impl<R> Letter for SupMsg<R> {}
-
-/// Which child a retry is for: an id in a static supervisor, a slot in a dynamic one.
-pub(crate) enum RetryKey {
-    Id(crate::ChildId),
-    Slot(u64),
-}
-
-impl<R: Send> Link for Mailbox<SupMsg<R>> {
-    fn child_exited(&self, pid: Pid, reason: ExitReason) {
-        // A supervisor that is gone needs no notice.
-        let _ = self.push(SupMsg::Exit(pid, reason));
+impl<R: Requests> Letter for SupMsg<R> {
+    fn system(message: SystemMsg) -> Option<Self> {
+        match message {
+            // Supervisors trap exits: a linked process's exit is a message.
+            SystemMsg::Exit(pid, reason) => Some(SupMsg::Exit(pid, reason)),
+            SystemMsg::Down(_) => None,
+        }
     }
 }
 
-pub(crate) struct Inbox<R> {
+pub(crate) struct Inbox<R: Requests> {
     pub(crate) mailbox: Arc<Mailbox<SupMsg<R>>>,
     stash: VecDeque<SupMsg<R>>,
     signal: Option<ExitReason>,
 }
 
-impl<R: Send + 'static> Inbox<R> {
+impl<R: Requests> Inbox<R> {
     pub(crate) fn new(mailbox: Arc<Mailbox<SupMsg<R>>>) -> Inbox<R> {
         Inbox {
             mailbox,
             stash: VecDeque::new(),
             signal: None,
         }
-    }
-
-    /// The link children of this supervisor report their exits to.
-    pub(crate) fn link(&self) -> Arc<dyn Link> {
-        self.mailbox.clone()
     }
 
     /// The next thing to handle: a parent's signal first, then set-aside messages in order,
@@ -135,10 +130,8 @@ impl<R: Send + 'static> Inbox<R> {
         }
     }
 
-    /// Closes the mailbox with the supervisor's exit reason. Requests still waiting fail
-    /// with that reason.
-    pub(crate) fn close(&mut self, reason: ExitReason) {
-        self.mailbox.close(reason);
-        self.stash.clear();
+    /// Queues a retry of a failed restart behind what is already waiting.
+    pub(crate) fn retry_later(&self, key: R::RetryKey) {
+        let _ = self.mailbox.push(SupMsg::Retry(key));
     }
 }

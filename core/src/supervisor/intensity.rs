@@ -5,6 +5,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::error::StartError;
+
+/// OTP's default `max_restarts`.
+pub(crate) const DEFAULT_MAX_RESTARTS: u32 = 3;
+/// OTP's default `max_seconds`.
+pub(crate) const DEFAULT_PERIOD: Duration = Duration::from_secs(5);
+
 /// OTP's `max_restarts` within `max_seconds`, counted over an exact sliding window.
 ///
 /// A restart at time `t` counts while `now - t <= period`. OTP counts in whole seconds of
@@ -18,12 +25,19 @@ pub(crate) struct Intensity {
 }
 
 impl Intensity {
-    pub(crate) fn new(max_restarts: u32, period: Duration) -> Intensity {
-        Intensity {
+    /// Checks the options as OTP does: a zero period is refused
+    /// (`{:invalid_period, 0}`), since no restart could ever count.
+    pub(crate) fn new(max_restarts: u32, period: Duration) -> Result<Intensity, StartError> {
+        if period.is_zero() {
+            return Err(StartError::InvalidOption(
+                "max_seconds (the intensity period) must be greater than zero",
+            ));
+        }
+        Ok(Intensity {
             max_restarts,
             period,
             restarts: VecDeque::new(),
-        }
+        })
     }
 
     /// Records a restart at `now`; false when it makes more than `max_restarts` in the window,
@@ -48,7 +62,7 @@ mod tests {
     #[test]
     fn the_fourth_restart_within_five_seconds_is_too_many() {
         let t0 = Instant::now();
-        let mut i = Intensity::new(3, Duration::from_secs(5));
+        let mut i = Intensity::new(3, Duration::from_secs(5)).unwrap();
         assert!(i.add_restart(t0));
         assert!(i.add_restart(t0 + Duration::from_secs(1)));
         assert!(i.add_restart(t0 + Duration::from_secs(2)));
@@ -58,7 +72,7 @@ mod tests {
     #[test]
     fn restarts_older_than_the_period_no_longer_count() {
         let t0 = Instant::now();
-        let mut i = Intensity::new(3, Duration::from_secs(5));
+        let mut i = Intensity::new(3, Duration::from_secs(5)).unwrap();
         for s in [0, 1, 2] {
             assert!(i.add_restart(t0 + Duration::from_secs(s)));
         }
@@ -68,7 +82,18 @@ mod tests {
 
     #[test]
     fn zero_restarts_allows_none() {
-        let mut i = Intensity::new(0, Duration::from_secs(5));
+        let mut i = Intensity::new(0, Duration::from_secs(5)).unwrap();
+        assert!(!i.add_restart(Instant::now()));
+    }
+
+    #[test]
+    fn a_zero_period_is_refused_and_any_other_works() {
+        assert!(matches!(
+            Intensity::new(3, Duration::ZERO),
+            Err(StartError::InvalidOption(_))
+        ));
+        let mut i = Intensity::new(1, Duration::MAX).unwrap();
+        assert!(i.add_restart(Instant::now()));
         assert!(!i.add_restart(Instant::now()));
     }
 }

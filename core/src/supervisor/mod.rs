@@ -46,32 +46,41 @@
 //!   is tried again, and each try counts.
 //! - On shutdown, children stop one by one in reverse start order, each as its
 //!   [`Shutdown`](crate::Shutdown) says. No child outlives its supervisor: one that is
-//!   killed (`BrutalKill`, or its shutdown time ran out) takes its children with it, their
-//!   tasks aborted, as OTP's linked children die with a killed supervisor.
+//!   killed (`BrutalKill`, its shutdown time ran out, or [`process::kill`](crate::process::kill))
+//!   sends its children the `killed` exit signal, as OTP's links do: a child supervisor
+//!   stops its own children in order, a server runs `terminate`, each within its shutdown
+//!   time. The killed supervisor's exit is announced only once all of them have ended, so
+//!   a `stop` returns only when nothing of the tree is left.
+//! - Supervisors trap exits: an exit signal from their parent is a request to shut down;
+//!   from any other linked process, a message they ignore unless it is from a child.
 //! - A supervisor does not run user callbacks, so there is no `terminate` to run for it.
+//! - Options are checked at start: a zero `max_seconds` is refused with
+//!   [`StartError::InvalidOption`], as OTP refuses `{:invalid_period, 0}`.
 
+pub(crate) mod core;
 mod inbox;
 mod intensity;
 pub(crate) mod report;
 mod shutdown;
 mod state;
 
-pub(crate) use inbox::{Inbox, RetryKey, SupMsg};
-pub(crate) use intensity::Intensity;
+pub(crate) use inbox::{Requests, SupMsg};
+pub(crate) use intensity::{DEFAULT_MAX_RESTARTS, DEFAULT_PERIOD, Intensity};
 pub(crate) use shutdown::{all as shutdown_all, one as shutdown_one};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::child_spec::{ChildId, ChildSpec, ChildType};
+use crate::child_spec::{ChildId, ChildSpec, ChildType, StartInfo};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::Mailbox;
 use crate::pid::Pid;
+use crate::process::control;
+use crate::process::life::Parent;
+use crate::process::monitor::Monitor;
 use crate::registry::Name;
-use crate::reply::{self, ReplyTo};
 
-use state::StaticReq;
+use state::{Mb, StaticReq};
 
 /// How a supervisor restarts its children when one exits and must be restarted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -101,8 +110,8 @@ impl SupervisorOptions {
     pub fn new(strategy: Strategy) -> SupervisorOptions {
         SupervisorOptions {
             strategy,
-            max_restarts: 3,
-            period: Duration::from_secs(5),
+            max_restarts: DEFAULT_MAX_RESTARTS,
+            period: DEFAULT_PERIOD,
             name: None,
         }
     }
@@ -190,76 +199,71 @@ pub struct ChildCount {
 /// A running static supervisor. Cheap to clone.
 #[derive(Clone)]
 pub struct Supervisor {
-    pid: Pid,
-    mailbox: Arc<Mailbox<SupMsg<StaticReq>>>,
-}
-
-pub(crate) async fn request<R: Send + 'static, T>(
-    mailbox: &Mailbox<SupMsg<R>>,
-    make: impl FnOnce(ReplyTo<T>) -> R,
-) -> Result<T, CallError> {
-    let (to, mut rx) = reply::slot();
-    if mailbox.push(SupMsg::Request(make(to))).is_err() {
-        return Err(CallError::NoProc);
-    }
-    rx.recv().await.map_err(|_| match mailbox.exit_reason() {
-        Some(reason) => CallError::Exited(reason),
-        None => CallError::NoReply,
-    })
-}
-
-pub(crate) async fn stop<R: Send + 'static>(
-    mailbox: &Mailbox<SupMsg<R>>,
-    reason: ExitReason,
-) -> Result<(), CallError> {
-    let (to, mut rx) = reply::slot();
-    if mailbox.push(SupMsg::Stop(reason, to)).is_err() {
-        return Err(CallError::NoProc);
-    }
-    rx.recv().await.map_err(|_| match mailbox.exit_reason() {
-        Some(reason) => CallError::Exited(reason),
-        None => CallError::NoReply,
-    })
+    mailbox: Arc<Mb>,
 }
 
 impl Supervisor {
     /// Starts a supervisor and its children, in order; returns once all have started.
+    ///
+    /// Called from inside a bough process, it links the supervisor to the caller, its
+    /// parent (see [`process`](crate::process#exit-signals)).
     pub async fn start_link(
         children: impl IntoIterator<Item = ChildSpec>,
         options: SupervisorOptions,
     ) -> Result<Supervisor, StartError> {
-        let (mailbox, starting) = state::spawn(children.into_iter().collect(), options, None)?;
-        let pid = starting.wait().await?.pid;
-        Ok(Supervisor { pid, mailbox })
+        let (mailbox, starting) =
+            state::spawn(children.into_iter().collect(), options, Parent::Caller)?;
+        let started = starting.wait().await?;
+        crate::process::life::keep_with_caller(started, crate::Shutdown::Infinity);
+        Ok(Supervisor { mailbox })
     }
 
     /// A child spec that starts this supervisor under another one: type supervisor,
-    /// shutdown infinity, id "Supervisor" unless changed.
+    /// shutdown infinity, id its name if it has one, "Supervisor" otherwise.
     pub fn child_spec(
         children: impl IntoIterator<Item = ChildSpec>,
         options: SupervisorOptions,
     ) -> ChildSpec {
         let children: Arc<[ChildSpec]> = children.into_iter().collect();
-        ChildSpec::from_start("Supervisor", ChildType::Supervisor, move |ctx| {
+        let id = options.name.as_ref().map_or_else(
+            || ChildId::from("Supervisor"),
+            |name| name.to_string().into(),
+        );
+        ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
             let mut options = options.clone();
             if ctx.name.is_some() {
                 options.name = ctx.name;
             }
-            state::spawn(children.to_vec(), options, Some(ctx.parent)).map(|(_, starting)| starting)
+            state::spawn(children.to_vec(), options, ctx.parent).map(|(_, starting)| starting)
         })
     }
 
     /// The supervisor registered under `name`, if a static supervisor is.
     pub fn whereis(name: &Name) -> Option<Supervisor> {
         let entry = name.lookup()?;
-        let pid = entry.pid;
         let mailbox = entry.handle.downcast().ok()?;
-        Some(Supervisor { pid, mailbox })
+        Some(Supervisor { mailbox })
+    }
+
+    /// The static supervisor with this pid: fails with [`CallError::NoProc`] if no process
+    /// has it, and with [`CallError::WrongType`] if it is another kind of process.
+    pub fn from_pid(pid: Pid) -> Result<Supervisor, CallError> {
+        let process = control::lookup(pid).ok_or(CallError::NoProc)?;
+        let found = process.type_name();
+        let mailbox = process
+            .into_any()
+            .downcast()
+            .map_err(|_| CallError::WrongType {
+                name: pid.to_string(),
+                expected: "Supervisor",
+                found,
+            })?;
+        Ok(Supervisor { mailbox })
     }
 
     /// The supervisor's pid.
     pub fn pid(&self) -> Pid {
-        self.pid
+        self.mailbox.pid()
     }
 
     /// Whether the supervisor still runs.
@@ -267,14 +271,19 @@ impl Supervisor {
         !self.mailbox.is_closed()
     }
 
+    /// A monitor of this supervisor: a future of its exit reason.
+    pub fn monitor(&self) -> Monitor {
+        Monitor::of(&(self.mailbox.clone() as control::ProcessRef))
+    }
+
     /// The children, newest first, as OTP lists them.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CallError> {
-        request(&self.mailbox, StaticReq::WhichChildren).await
+        core::request(&self.mailbox, StaticReq::WhichChildren).await
     }
 
     /// Counts the children.
     pub async fn count_children(&self) -> Result<ChildCount, CallError> {
-        request(&self.mailbox, StaticReq::CountChildren).await
+        core::request(&self.mailbox, StaticReq::CountChildren).await
     }
 
     /// Stops the child `id` as its spec says. Its spec stays (unless it is temporary), so
@@ -282,38 +291,47 @@ impl Supervisor {
     /// that is not running succeeds.
     pub async fn terminate_child(&self, id: &str) -> Result<(), ChildError> {
         let id = ChildId::from(id.to_owned());
-        request(&self.mailbox, |to| StaticReq::TerminateChild(id, to)).await?
+        core::request(&self.mailbox, |to| StaticReq::TerminateChild(id, to)).await?
     }
 
     /// Starts again the child `id`, which must not be running. `Ok(None)` when its `init`
     /// returned `Ignore` (`{:ok, :undefined}`).
     pub async fn restart_child(&self, id: &str) -> Result<Option<Pid>, ChildError> {
         let id = ChildId::from(id.to_owned());
-        request(&self.mailbox, |to| StaticReq::RestartChild(id, to)).await?
+        core::request(&self.mailbox, |to| StaticReq::RestartChild(id, to)).await?
     }
 
     /// Forgets the spec of the child `id`, which must not be running.
     pub async fn delete_child(&self, id: &str) -> Result<(), ChildError> {
         let id = ChildId::from(id.to_owned());
-        request(&self.mailbox, |to| StaticReq::DeleteChild(id, to)).await?
+        core::request(&self.mailbox, |to| StaticReq::DeleteChild(id, to)).await?
     }
 
     /// Adds a child at the end and starts it. `Ok(None)` when its `init` returned `Ignore`
     /// (the spec is kept, `{:ok, :undefined}`).
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, StartError> {
-        request(&self.mailbox, |to| StaticReq::StartChild(spec, to)).await?
+        Ok(self.start_child_with_info(spec).await?.map(|(pid, _)| pid))
+    }
+
+    /// Like [`start_child`](Supervisor::start_child), with the info a custom start function
+    /// gave ([`StartOk::with_info`](crate::StartOk::with_info)): `{:ok, pid, info}`.
+    pub async fn start_child_with_info(
+        &self,
+        spec: ChildSpec,
+    ) -> Result<Option<(Pid, Option<StartInfo>)>, StartError> {
+        core::request(&self.mailbox, |to| StaticReq::StartChild(spec, to)).await?
     }
 
     /// Stops the supervisor: its children stop in reverse start order, then it exits with
     /// `reason`. Returns once everything has ended.
     pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
-        stop(&self.mailbox, reason).await
+        core::stop(&self.mailbox, reason).await
     }
 }
 
 impl PartialEq for Supervisor {
     fn eq(&self, other: &Self) -> bool {
-        self.pid == other.pid
+        self.pid() == other.pid()
     }
 }
 
@@ -321,6 +339,6 @@ impl Eq for Supervisor {}
 
 impl std::fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Supervisor({})", self.pid)
+        write!(f, "Supervisor({})", self.pid())
     }
 }

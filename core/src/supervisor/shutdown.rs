@@ -4,15 +4,14 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::inbox::Inbox;
+use super::inbox::{Inbox, Requests};
 use super::report;
 use crate::child_spec::Shutdown;
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
-use crate::process::Started;
+use crate::process::life::Started;
 
 /// Whether `reason` is what a child stopped with `shutdown` is expected to exit with.
 fn expected(shutdown: Shutdown, reason: &ExitReason) -> bool {
@@ -23,76 +22,61 @@ fn expected(shutdown: Shutdown, reason: &ExitReason) -> bool {
     }
 }
 
-fn begin(child: &Started, shutdown: Shutdown) -> Option<Instant> {
-    match shutdown {
-        Shutdown::BrutalKill => {
-            child.join.abort();
-            None
-        }
-        Shutdown::Timeout(budget) => {
-            child.control.signal(ExitReason::Shutdown);
-            Some(Instant::now() + budget)
-        }
-        Shutdown::Infinity => {
-            child.control.signal(ExitReason::Shutdown);
-            None
-        }
-    }
-}
-
 /// Stops one child as its spec says and returns once its task has ended.
-pub(crate) async fn one<R: Send + 'static>(
+pub(crate) async fn one<R: Requests>(
     inbox: &mut Inbox<R>,
     sup: Pid,
     id: &str,
-    child: Started,
-    shutdown: Shutdown,
+    mut child: Started,
 ) -> ExitReason {
-    let deadline = begin(&child, shutdown);
-    let reason = match inbox.exit_of(child.pid, deadline).await {
+    let pid = child.pid();
+    let shutdown = child.shutdown();
+    let deadline = child.begin_stop(ExitReason::Shutdown);
+    let reason = match inbox.exit_of(pid, deadline).await {
         Some(reason) => reason,
         None => {
-            child.join.abort();
+            child.control().kill(ExitReason::Killed);
             loop {
-                if let Some(reason) = inbox.exit_of(child.pid, None).await {
+                if let Some(reason) = inbox.exit_of(pid, None).await {
                     break reason;
                 }
             }
         }
     };
     if !expected(shutdown, &reason) {
-        report::shutdown_error(sup, id, child.pid, &reason);
+        report::shutdown_error(sup, id, pid, &reason);
     }
     // The exit notice comes as the task ends; wait for the very end.
-    let _ = child.join.await;
+    child.ended(None).await;
+    child.disarm();
     reason
 }
 
 /// Stops all `children` at once and returns once every task has ended. A child past its
-/// own deadline is aborted; the others keep their time.
-pub(crate) async fn all<R: Send + 'static>(
+/// own deadline is killed; the others keep their time.
+pub(crate) async fn all<R: Requests>(
     inbox: &mut Inbox<R>,
     sup: Pid,
-    children: impl IntoIterator<Item = (Started, Shutdown)>,
+    children: impl IntoIterator<Item = Started>,
 ) {
-    let mut live: PidMap<(JoinHandle<()>, Shutdown)> = PidMap::default();
+    let mut live: PidMap<Started> = PidMap::default();
     let mut deadlines = BinaryHeap::new();
-    for (child, shutdown) in children {
-        if let Some(deadline) = begin(&child, shutdown) {
-            deadlines.push(Reverse((deadline, child.pid)));
+    for child in children {
+        if let Some(deadline) = child.begin_stop(ExitReason::Shutdown) {
+            deadlines.push(Reverse((deadline, child.pid())));
         }
-        live.insert(child.pid, (child.join, shutdown));
+        live.insert(child.pid(), child);
     }
     let mut ended = Vec::with_capacity(live.len());
     while !live.is_empty() {
         let next_deadline = deadlines.peek().map(|Reverse((at, _))| *at);
         match inbox.any_exit(next_deadline).await {
             Some((pid, reason)) => {
-                if let Some((join, shutdown)) = live.remove(&pid) {
-                    if !expected(shutdown, &reason) {
+                if let Some(child) = live.remove(&pid) {
+                    if !expected(child.shutdown(), &reason) {
                         report::shutdown_error(sup, "undefined", pid, &reason);
                     }
-                    ended.push(join);
+                    ended.push(child);
                 }
             }
             None => {
@@ -102,14 +86,15 @@ pub(crate) async fn all<R: Send + 'static>(
                         break;
                     }
                     deadlines.pop();
-                    if let Some((join, _)) = live.get(&pid) {
-                        join.abort();
+                    if let Some(child) = live.get(&pid) {
+                        child.control().kill(ExitReason::Killed);
                     }
                 }
             }
         }
     }
-    for join in ended {
-        let _ = join.await;
+    for mut child in ended {
+        child.ended(None).await;
+        child.disarm();
     }
 }

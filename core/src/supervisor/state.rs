@@ -1,22 +1,22 @@
-//! The static supervisor process: its start, its loop, and its restart strategies.
+//! The static supervisor process: its start, its restart strategies and its requests.
 
 use std::collections::HashSet;
 use std::mem;
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::inbox::{Inbox, RetryKey, SupMsg};
+use super::core::{self, Core, Kind};
+use super::inbox::{Requests, SupMsg};
 use super::intensity::Intensity;
 use super::{ChildCount, ChildInfo, ChildPid, Strategy, SupervisorOptions, report, shutdown};
-use crate::child_spec::{ChildId, ChildSpec, ChildType, Restart};
+use crate::child_spec::{ChildId, ChildSpec, ChildType, Restart, StartInfo};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
-use crate::mailbox::{Event, Mailbox};
 use crate::pid::Pid;
-use crate::process::{self, Birth, Exit, Link, Started, Starting};
-use crate::registry::Registration;
+use crate::process::control::ProcessRef;
+use crate::process::life::{Exit, Parent, Started, Starting};
+use crate::process::mailbox::Mailbox;
 use crate::reply::ReplyTo;
 
 pub(crate) enum StaticReq {
@@ -25,7 +25,15 @@ pub(crate) enum StaticReq {
     TerminateChild(ChildId, ReplyTo<Result<(), ChildError>>),
     RestartChild(ChildId, ReplyTo<Result<Option<Pid>, ChildError>>),
     DeleteChild(ChildId, ReplyTo<Result<(), ChildError>>),
-    StartChild(ChildSpec, ReplyTo<Result<Option<Pid>, StartError>>),
+    StartChild(ChildSpec, ReplyTo<Result<Option<PidInfo>, StartError>>),
+}
+
+/// A started child's pid and what its custom start function added.
+pub(crate) type PidInfo = (Pid, Option<StartInfo>);
+
+impl Requests for StaticReq {
+    /// A static supervisor retries a failed restart by the child's id.
+    type RetryKey = ChildId;
 }
 
 enum State {
@@ -43,71 +51,130 @@ struct Child {
 impl Child {
     fn pid(&self) -> Option<Pid> {
         match &self.state {
-            State::Running(started) => Some(started.pid),
+            State::Running(started) => Some(started.pid()),
             State::Restarting | State::Stopped => None,
         }
     }
 }
 
 struct StaticSup {
-    pid: Pid,
+    core: Core<StaticReq>,
+    /// The supervisor itself, as its children's parent.
+    me: ProcessRef,
     strategy: Strategy,
-    intensity: Intensity,
     /// In start order.
     children: Vec<Child>,
-    inbox: Inbox<StaticReq>,
-    /// Tasks of exited children that were still winding down when their exit arrived.
-    lingering: Vec<JoinHandle<()>>,
 }
 
-/// A supervisor dropped while children still run was killed (its task aborted): its
-/// children go with it, as linked processes die with a killed supervisor in OTP.
-impl Drop for StaticSup {
-    fn drop(&mut self) {
-        for child in &self.children {
-            if let State::Running(started) = &child.state {
-                started.join.abort();
-            }
-        }
-    }
-}
+pub(crate) type Mb = Mailbox<SupMsg<StaticReq>>;
 
-type Mb = Mailbox<SupMsg<StaticReq>>;
-
-/// Takes the name and spawns the supervisor, whose task then starts its children in order.
+/// Checks the specs and options, takes the name and spawns the supervisor, whose task then
+/// starts its children in order.
 pub(crate) fn spawn(
     specs: Vec<ChildSpec>,
     options: SupervisorOptions,
-    parent: Option<Arc<dyn Link>>,
+    parent: Parent,
 ) -> Result<(Arc<Mb>, Starting), StartError> {
     let mut ids = HashSet::with_capacity(specs.len());
     if let Some(dup) = specs.iter().find(|spec| !ids.insert(&spec.id)) {
         return Err(StartError::DuplicateChildId(dup.id.clone()));
     }
-    let pid = Pid::next();
-    let mailbox: Arc<Mb> = Arc::new(Mailbox::new());
-    let registration = match options.name {
-        Some(name) => Some(
-            Registration::take(name, pid, mailbox.clone(), "Supervisor")
-                .map_err(StartError::AlreadyStarted)?,
-        ),
-        None => None,
-    };
-    let sup = StaticSup {
-        pid,
-        strategy: options.strategy,
-        intensity: Intensity::new(options.max_restarts, options.period),
-        children: Vec::with_capacity(specs.len()),
-        inbox: Inbox::new(mailbox.clone()),
-        lingering: Vec::new(),
-    };
-    let starting = process::start(
-        Birth::new(pid, registration),
-        mailbox.clone(),
+    let intensity = Intensity::new(options.max_restarts, options.period)?;
+    let strategy = options.strategy;
+    core::spawn(
+        "Supervisor",
+        options.name,
         parent,
-        |ack| sup.live(specs, ack),
-    );
-    Ok((mailbox, starting))
+        intensity,
+        move |core, ack| {
+            let sup = StaticSup {
+                me: core.inbox.mailbox.clone(),
+                core,
+                strategy,
+                children: Vec::with_capacity(specs.len()),
+            };
+            sup.live(specs, ack)
+        },
+    )
+}
+
+impl Kind for StaticSup {
+    type Req = StaticReq;
+
+    fn core(&mut self) -> &mut Core<StaticReq> {
+        &mut self.core
+    }
+
+    async fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> Result<(), ExitReason> {
+        let Some(at) = self.children.iter().position(|c| c.pid() == Some(pid)) else {
+            return Ok(());
+        };
+        if let State::Running(started) = mem::replace(&mut self.children[at].state, State::Stopped)
+        {
+            self.core.linger(started.into_join());
+        }
+        let spec = &self.children[at].spec;
+        let restart = spec.restart.restarts_after(&reason);
+        report::child_exited(self.core.pid, &spec.id, pid, &reason, restart);
+        if !restart {
+            if spec.restart == Restart::Temporary {
+                self.children.remove(at);
+            }
+            return Ok(());
+        }
+        self.restart(at).await
+    }
+
+    async fn on_retry(&mut self, id: ChildId) -> Result<(), ExitReason> {
+        match self.position(&id) {
+            Some(at) if matches!(self.children[at].state, State::Restarting) => {
+                self.restart(at).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn on_request(&mut self, request: StaticReq) {
+        match request {
+            StaticReq::WhichChildren(to) => to.reply(self.which_children()),
+            StaticReq::CountChildren(to) => to.reply(self.count_children()),
+            StaticReq::TerminateChild(id, to) => {
+                let result = self.terminate_child(&id).await;
+                to.reply(result);
+            }
+            StaticReq::RestartChild(id, to) => {
+                let result = self.restart_child(&id).await;
+                to.reply(result);
+            }
+            StaticReq::DeleteChild(id, to) => {
+                let result = match self.position(&id) {
+                    None => Err(ChildError::NotFound),
+                    Some(at) => match self.children[at].state {
+                        State::Running(_) => Err(ChildError::Running),
+                        State::Restarting => Err(ChildError::Restarting),
+                        State::Stopped => {
+                            self.children.remove(at);
+                            Ok(())
+                        }
+                    },
+                };
+                to.reply(result);
+            }
+            StaticReq::StartChild(spec, to) => {
+                let result = self.start_child(spec).await;
+                to.reply(result);
+            }
+        }
+    }
+
+    /// Stops every child, newest first; temporary children are forgotten.
+    async fn terminate_all(&mut self) {
+        for at in (0..self.children.len()).rev() {
+            self.terminate_at(at).await;
+        }
+        self.children
+            .retain(|child| child.spec.restart != Restart::Temporary);
+    }
 }
 
 impl StaticSup {
@@ -115,17 +182,16 @@ impl StaticSup {
     async fn live(mut self, specs: Vec<ChildSpec>, ack: ReplyTo<Result<(), StartError>>) -> Exit {
         if let Err(error) = self.start_all(specs).await {
             self.terminate_all().await;
-            self.inbox.close(ExitReason::Shutdown);
-            return Exit::not_started(ack, error);
+            return Exit::not_started(ExitReason::Shutdown, ack, error);
         }
         ack.reply(Ok(()));
-        self.run().await
+        core::run(self).await
     }
 
     async fn start_all(&mut self, specs: Vec<ChildSpec>) -> Result<(), StartError> {
         for spec in specs {
             match self.start_spec(&spec).await {
-                Ok(state) => {
+                Ok((state, _)) => {
                     if !matches!(state, State::Stopped) || spec.restart != Restart::Temporary {
                         self.children.push(Child { spec, state });
                     }
@@ -142,55 +208,17 @@ impl StaticSup {
     }
 
     /// Starts one child; `Stopped` when its `init` returned `Ignore`.
-    async fn start_spec(&self, spec: &ChildSpec) -> Result<State, StartError> {
-        let started = match spec.start(self.inbox.link(), None) {
-            Ok(starting) => starting.wait().await,
-            Err(error) => Err(error),
-        };
-        match started {
-            Ok(started) => {
-                report::child_started(self.pid, &spec.id, started.pid);
-                Ok(State::Running(started))
+    async fn start_spec(&self, spec: &ChildSpec) -> Result<(State, Option<StartInfo>), StartError> {
+        match spec.start(&self.me, None).await {
+            Ok((started, info)) => {
+                report::child_started(self.core.pid, &spec.id, started.pid());
+                Ok((State::Running(started), info))
             }
-            Err(StartError::Ignore) => Ok(State::Stopped),
+            Err(StartError::Ignore) => Ok((State::Stopped, None)),
             Err(reason) => {
-                report::start_error(self.pid, &spec.id, &reason);
+                report::start_error(self.core.pid, &spec.id, &reason);
                 Err(reason)
             }
-        }
-    }
-
-    async fn run(mut self) -> Exit {
-        let (reason, waiter) = loop {
-            let outcome = match self.inbox.next().await {
-                Event::Signal(reason) => break (reason, None),
-                Event::Message(SupMsg::Stop(reason, to)) => break (reason, Some(to)),
-                Event::Message(SupMsg::Exit(pid, reason)) => self.on_exit(pid, reason).await,
-                Event::Message(SupMsg::Retry(RetryKey::Id(id))) => self.retry(&id).await,
-                Event::Message(SupMsg::Retry(RetryKey::Slot(_))) => Ok(()),
-                Event::Message(SupMsg::Request(request)) => {
-                    self.on_request(request).await;
-                    Ok(())
-                }
-            };
-            if let Err(give_up) = outcome {
-                break (give_up, None);
-            }
-        };
-        self.terminate_all().await;
-        for join in mem::take(&mut self.lingering) {
-            let _ = join.await;
-        }
-        self.inbox.close(reason.clone());
-        Exit::new(reason, waiter)
-    }
-
-    fn linger(&mut self, join: JoinHandle<()>) {
-        if !join.is_finished() {
-            if self.lingering.len() >= 64 {
-                self.lingering.retain(|join| !join.is_finished());
-            }
-            self.lingering.push(join);
         }
     }
 
@@ -198,41 +226,11 @@ impl StaticSup {
         self.children.iter().position(|child| child.spec.id == id)
     }
 
-    /// Handles a child's exit; `Err(shutdown)` when the supervisor must give up.
-    async fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> Result<(), ExitReason> {
-        let Some(at) = self.children.iter().position(|c| c.pid() == Some(pid)) else {
-            return Ok(());
-        };
-        if let State::Running(started) = mem::replace(&mut self.children[at].state, State::Stopped)
-        {
-            self.linger(started.join);
-        }
-        let spec = &self.children[at].spec;
-        let restart = spec.restart.restarts_after(&reason);
-        report::child_exited(self.pid, &spec.id, pid, &reason, restart);
-        if !restart {
-            if spec.restart == Restart::Temporary {
-                self.children.remove(at);
-            }
-            return Ok(());
-        }
-        self.restart(at).await
-    }
-
-    async fn retry(&mut self, id: &str) -> Result<(), ExitReason> {
-        match self.position(id) {
-            Some(at) if matches!(self.children[at].state, State::Restarting) => {
-                self.restart(at).await
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Counts a restart of child `at` and restarts by the strategy.
     async fn restart(&mut self, at: usize) -> Result<(), ExitReason> {
-        if !self.intensity.add_restart(Instant::now()) {
+        if !self.core.intensity.add_restart(Instant::now()) {
             let id = self.children[at].spec.id.clone();
-            report::intensity_reached(self.pid, &id, &ExitReason::Shutdown);
+            report::intensity_reached(self.core.pid, &id, &ExitReason::Shutdown);
             return Err(ExitReason::Shutdown);
         }
         let first = match self.strategy {
@@ -264,16 +262,20 @@ impl StaticSup {
                 continue;
             }
             match self.start_spec(&self.children[i].spec).await {
-                Ok(state) => {
+                Ok((state, _)) => {
                     if let State::Running(started) = &state {
-                        report::child_restarted(self.pid, &self.children[i].spec.id, started.pid);
+                        report::child_restarted(
+                            self.core.pid,
+                            &self.children[i].spec.id,
+                            started.pid(),
+                        );
                     }
                     self.children[i].state = state;
                 }
                 Err(_) => {
                     self.children[i].state = State::Restarting;
                     let id = self.children[i].spec.id.clone();
-                    let _ = self.inbox.mailbox.push(SupMsg::Retry(RetryKey::Id(id)));
+                    self.core.inbox.retry_later(id);
                     return Ok(());
                 }
             }
@@ -286,97 +288,54 @@ impl StaticSup {
         let child = &mut self.children[at];
         match mem::replace(&mut child.state, State::Stopped) {
             State::Running(started) => {
-                let (id, shutdown) = (child.spec.id.clone(), child.spec.shutdown);
-                shutdown::one(&mut self.inbox, self.pid, &id, started, shutdown).await;
+                let id = child.spec.id.clone();
+                shutdown::one(&mut self.core.inbox, self.core.pid, &id, started).await;
             }
             State::Restarting | State::Stopped => {}
         }
     }
 
-    /// Stops every child, newest first; temporary children are forgotten.
-    async fn terminate_all(&mut self) {
-        for at in (0..self.children.len()).rev() {
-            self.terminate_at(at).await;
+    async fn terminate_child(&mut self, id: &str) -> Result<(), ChildError> {
+        let at = self.position(id).ok_or(ChildError::NotFound)?;
+        self.terminate_at(at).await;
+        if self.children[at].spec.restart == Restart::Temporary {
+            self.children.remove(at);
         }
-        self.children
-            .retain(|child| child.spec.restart != Restart::Temporary);
+        Ok(())
     }
 
-    async fn on_request(&mut self, request: StaticReq) {
-        match request {
-            StaticReq::WhichChildren(to) => to.reply(self.which_children()),
-            StaticReq::CountChildren(to) => to.reply(self.count_children()),
-            StaticReq::TerminateChild(id, to) => {
-                let result = match self.position(&id) {
-                    None => Err(ChildError::NotFound),
-                    Some(at) => {
-                        self.terminate_at(at).await;
-                        if self.children[at].spec.restart == Restart::Temporary {
-                            self.children.remove(at);
-                        }
-                        Ok(())
-                    }
-                };
-                to.reply(result);
-            }
-            StaticReq::RestartChild(id, to) => {
-                let result = match self.position(&id) {
-                    None => Err(ChildError::NotFound),
-                    Some(at) => match self.children[at].state {
-                        State::Running(_) => Err(ChildError::Running),
-                        State::Restarting => Err(ChildError::Restarting),
-                        State::Stopped => match self.start_spec(&self.children[at].spec).await {
-                            Ok(state) => {
-                                let pid = match &state {
-                                    State::Running(started) => Some(started.pid),
-                                    _ => None,
-                                };
-                                self.children[at].state = state;
-                                Ok(pid)
-                            }
-                            Err(reason) => Err(ChildError::Start(reason)),
-                        },
-                    },
-                };
-                to.reply(result);
-            }
-            StaticReq::DeleteChild(id, to) => {
-                let result = match self.position(&id) {
-                    None => Err(ChildError::NotFound),
-                    Some(at) => match self.children[at].state {
-                        State::Running(_) => Err(ChildError::Running),
-                        State::Restarting => Err(ChildError::Restarting),
-                        State::Stopped => {
-                            self.children.remove(at);
-                            Ok(())
-                        }
-                    },
-                };
-                to.reply(result);
-            }
-            StaticReq::StartChild(spec, to) => {
-                let result = self.start_child(spec).await;
-                to.reply(result);
+    async fn restart_child(&mut self, id: &str) -> Result<Option<Pid>, ChildError> {
+        let at = self.position(id).ok_or(ChildError::NotFound)?;
+        match self.children[at].state {
+            State::Running(_) => Err(ChildError::Running),
+            State::Restarting => Err(ChildError::Restarting),
+            State::Stopped => {
+                let (state, _) = self
+                    .start_spec(&self.children[at].spec)
+                    .await
+                    .map_err(ChildError::Start)?;
+                self.children[at].state = state;
+                Ok(self.children[at].pid())
             }
         }
     }
 
-    async fn start_child(&mut self, spec: ChildSpec) -> Result<Option<Pid>, StartError> {
+    async fn start_child(&mut self, spec: ChildSpec) -> Result<Option<PidInfo>, StartError> {
         if let Some(at) = self.position(&spec.id) {
             return Err(match self.children[at].pid() {
                 Some(pid) => StartError::AlreadyStarted(pid),
                 None => StartError::AlreadyPresent,
             });
         }
-        let state = self.start_spec(&spec).await?;
-        let pid = match &state {
-            State::Running(started) => Some(started.pid),
+        let (state, info) = self.start_spec(&spec).await?;
+        let started = match &state {
+            State::Running(started) => Some((started.pid(), info)),
             _ => None,
         };
-        if pid.is_some() || spec.restart != Restart::Temporary {
+        if started.is_some() || spec.restart != Restart::Temporary {
             self.children.push(Child { spec, state });
         }
-        Ok(pid)
+        Ok(started)
     }
 
     fn which_children(&self) -> Vec<ChildInfo> {
@@ -386,7 +345,7 @@ impl StaticSup {
             .map(|child| ChildInfo {
                 id: Some(child.spec.id.clone()),
                 pid: match &child.state {
-                    State::Running(started) => ChildPid::Running(started.pid),
+                    State::Running(started) => ChildPid::Running(started.pid()),
                     State::Restarting => ChildPid::Restarting,
                     State::Stopped => ChildPid::Undefined,
                 },

@@ -1,0 +1,139 @@
+//! The type-erased control of a process, which the registry, the supervisors, monitors and
+//! links all hold, and the table that finds it by pid.
+
+use std::any::Any;
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::Mutex;
+use tokio::task::AbortHandle;
+
+use super::life::Started;
+use super::monitor::{Down, MonitorRef, MonitorSlot};
+use crate::exit::ExitReason;
+use crate::pid::{Pid, PidMap};
+
+/// What anyone may do to a process, whatever its message type. Implemented by its mailbox.
+pub(crate) trait Control: Send + Sync + 'static {
+    fn pid(&self) -> Pid;
+    /// The type the process runs (a GenServer's type, "Supervisor", ...).
+    fn type_name(&self) -> &'static str;
+    /// The parent's stop request: handled before any queued message.
+    fn stop(&self, reason: ExitReason);
+    /// An exit signal from `from`, handled by OTP's rules (see `process::exit`).
+    fn exit_signal(&self, from: Pid, signal: Signal);
+    /// Ends the process with `reason` without running anything of it: its task is aborted.
+    fn kill(&self, reason: ExitReason);
+    /// A DOWN notice or a trapped exit signal, for the process to handle as a message.
+    fn deliver(&self, message: SystemMsg);
+    /// Adds a watcher fired when the process exits; gives it back with the reason if the
+    /// process has already exited.
+    fn watch(&self, id: u64, watcher: Watcher) -> Result<(), (Watcher, ExitReason)>;
+    /// Removes a watcher; false when it fired (or is firing) already.
+    fn unwatch(&self, id: u64) -> bool;
+    /// This process wants the DOWN of its monitor `id`.
+    fn want_down(&self, id: u64);
+    /// This process no longer wants the DOWN of monitor `id`; true if it still did.
+    fn forget_down(&self, id: u64) -> bool;
+    fn link(&self, other: ProcessRef) -> Result<(), ProcessRef>;
+    fn unlink(&self, pid: Pid);
+    /// Sets whether exit signals arrive as messages; returns the previous setting.
+    fn trap_exit(&self, on: bool) -> bool;
+    /// The exit reason once it is decided (the process may still be releasing things).
+    fn exiting_reason(&self) -> Option<ExitReason>;
+    /// The exit reason once the exit is published (names free, monitors firing).
+    fn exit_reason(&self) -> Option<ExitReason>;
+    /// Decides the exit reason unless it is decided already; returns the one that holds.
+    fn decide_exit(&self, reason: ExitReason) -> ExitReason;
+    fn set_abort(&self, abort: AbortHandle);
+    /// Keeps a child started with `start_link` from inside this process; gives it back if
+    /// this process is exiting.
+    fn adopt(&self, child: Started) -> Result<(), Started>;
+    /// Takes back a child started with `start_link` from inside this process (a
+    /// supervisor's custom start function does).
+    fn take_child(&self, pid: Pid) -> Option<Started>;
+    /// Takes a child handle dropped unfinished, to be reaped before this process's exit is
+    /// announced; gives it back if this process has already exited.
+    fn orphan(&self, child: Started) -> Result<(), Started>;
+    /// The children this process must see end before its own exit is announced.
+    fn take_orphans(&self) -> Vec<Started>;
+    /// Publishes the exit: refuses messages, fails queued calls, fires monitors and sends
+    /// exit signals to linked processes. Returns the reason.
+    fn publish(&self) -> ExitReason;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// One process, type-erased.
+pub(crate) type ProcessRef = Arc<dyn Control>;
+
+/// An exit signal: OTP's `exit(pid, reason)`, and what a linked process sends when it exits.
+#[derive(Debug, Clone)]
+pub(crate) enum Signal {
+    /// `exit(pid, :kill)`: untrappable.
+    Kill,
+    Exit(ExitReason),
+}
+
+/// What the runtime sends a process as a message.
+pub(crate) enum SystemMsg {
+    Down(Down),
+    /// A trapped exit signal: `{:EXIT, from, reason}`.
+    Exit(Pid, ExitReason),
+}
+
+/// Someone to tell when a process exits.
+pub(crate) enum Watcher {
+    /// A [`Monitor`](super::Monitor) future, from anywhere.
+    Future(Arc<MonitorSlot>),
+    /// A process that monitors: it gets a DOWN message.
+    Process(ProcessRef),
+}
+
+impl Watcher {
+    pub(crate) fn fire(self, id: u64, pid: Pid, reason: &ExitReason) {
+        match self {
+            Watcher::Future(slot) => slot.fire(reason.clone()),
+            Watcher::Process(watcher) => watcher.deliver(SystemMsg::Down(Down {
+                monitor: MonitorRef { id, pid },
+                pid,
+                reason: reason.clone(),
+            })),
+        }
+    }
+}
+
+const SHARDS: usize = 64;
+
+/// Every live process by pid, sharded so that unrelated starts and exits rarely meet on a
+/// lock. A process is in it from its birth until its exit is published.
+struct Table {
+    shards: [Mutex<PidMap<ProcessRef>>; SHARDS],
+}
+
+static TABLE: LazyLock<Table> = LazyLock::new(|| Table {
+    shards: std::array::from_fn(|_| Mutex::new(PidMap::default())),
+});
+
+fn shard(pid: Pid) -> &'static Mutex<PidMap<ProcessRef>> {
+    // Consecutive pids land on different shards, so concurrent starts spread out.
+    &TABLE.shards[(pid.as_raw() as usize) % SHARDS]
+}
+
+pub(crate) fn insert(process: ProcessRef) {
+    shard(process.pid()).lock().insert(process.pid(), process);
+}
+
+pub(crate) fn remove(pid: Pid) {
+    // Dropped outside the lock: the last reference may free a whole mailbox.
+    let removed = shard(pid).lock().remove(&pid);
+    drop(removed);
+}
+
+/// The live process with this pid.
+pub(crate) fn lookup(pid: Pid) -> Option<ProcessRef> {
+    shard(pid).lock().get(&pid).cloned()
+}
+
+/// The process running this code.
+pub(crate) fn current() -> Option<ProcessRef> {
+    lookup(super::try_self_pid()?)
+}

@@ -1,0 +1,574 @@
+//! A process from birth to its announced exit: one prologue for every kind of process, the
+//! task wrapper, and the exact order of an exit.
+//!
+//! However a process ends (its body returned, it panicked, its task was aborted, even a
+//! `Drop` of its state panicked) its exit runs these steps once, in this order:
+//! 1. its exit reason is decided (callers that learn of the exit from a dropped reply
+//!    handle see this reason);
+//! 2. its state is dropped;
+//! 3. the processes it parents (children it started with `start_link`, or a killed
+//!    supervisor's children) are stopped and waited for, each within its shutdown time;
+//! 4. its names are released and the live count lowered;
+//! 5. the exit is published: `is_alive` turns false, queued calls fail with the reason,
+//!    monitors fire and linked processes get their exit signals;
+//! 6. its parent is told, and whoever waits in `stop` is answered.
+//!
+//! So whoever sees a process gone (a DOWN, a failed call, `is_alive() == false`) finds its
+//! names free, and nothing it started outlives it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::control::{self, ProcessRef, Signal};
+use super::scope::{Scoped, enter};
+use crate::child_spec::Shutdown;
+use crate::error::StartError;
+use crate::exit::ExitReason;
+use crate::pid::Pid;
+use crate::process::mailbox::{Letter, Mailbox};
+use crate::registry::{Name, Registration};
+use crate::reply::{self, ReplyRx, ReplyTo};
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many bough processes are alive in this program: Erlang's
+/// `:erlang.system_info(:process_count)`.
+///
+/// A process counts from the moment its start begins (before `init`) until its state has
+/// been dropped, everything it started has ended, and its name is released. Tests use it
+/// to prove that a stopped tree left nothing running.
+pub fn process_count() -> usize {
+    LIVE.load(Ordering::Acquire)
+}
+
+/// A process's name and its place in the live count, released together.
+struct Birth {
+    /// Boxed: most processes have no name, and every byte here is a byte of every task.
+    registration: Option<Box<Registration>>,
+}
+
+impl Birth {
+    fn new(registration: Option<Registration>) -> Birth {
+        LIVE.fetch_add(1, Ordering::AcqRel);
+        Birth {
+            registration: registration.map(Box::new),
+        }
+    }
+}
+
+impl Drop for Birth {
+    fn drop(&mut self) {
+        // Release the name before the count, so a start that sees the count drop can take it.
+        self.registration.take();
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Where a new process belongs.
+pub(crate) enum Parent {
+    /// A supervisor that owns the child's handle itself.
+    Supervisor(ProcessRef),
+    /// Whoever calls `start_link`: the calling process, if the caller is one.
+    Caller,
+}
+
+impl Parent {
+    fn resolve(self) -> Option<ProcessRef> {
+        match self {
+            Parent::Supervisor(parent) => Some(parent),
+            Parent::Caller => control::current(),
+        }
+    }
+}
+
+/// How a process body ended.
+pub(crate) struct Exit {
+    pub(crate) reason: ExitReason,
+    /// A `stop` caller to answer once the process is entirely gone.
+    pub(crate) waiter: Option<ReplyTo<()>>,
+    /// Runs once the exit is published: a call that stopped the server is answered then.
+    pub(crate) after: Option<Box<dyn FnOnce() + Send>>,
+    /// Set when `init` did not succeed: the starter learns it from this answer, once the
+    /// name and the count are released; the parent hears nothing, as with OTP's
+    /// `start_link`, whose failure the supervisor sees in its return value.
+    pub(crate) not_started: Option<(ReplyTo<Result<(), StartError>>, StartError)>,
+}
+
+impl Exit {
+    pub(crate) fn new(reason: ExitReason, waiter: Option<ReplyTo<()>>) -> Exit {
+        Exit {
+            reason,
+            waiter,
+            after: None,
+            not_started: None,
+        }
+    }
+
+    pub(crate) fn not_started(
+        reason: ExitReason,
+        ack: ReplyTo<Result<(), StartError>>,
+        error: StartError,
+    ) -> Exit {
+        Exit {
+            reason,
+            waiter: None,
+            after: None,
+            not_started: Some((ack, error)),
+        }
+    }
+}
+
+/// Steps 4-6 of an exit. Runs when finished, or at the latest when dropped, so that every
+/// way a process ends is announced exactly once.
+struct ExitNotice {
+    pid: Pid,
+    control: ProcessRef,
+    birth: Option<Birth>,
+    parent: Option<ProcessRef>,
+    waiter: Option<ReplyTo<()>>,
+    after: Option<Box<dyn FnOnce() + Send>>,
+    not_started: Option<(ReplyTo<Result<(), StartError>>, StartError)>,
+}
+
+impl ExitNotice {
+    fn take_exit(&mut self, exit: Exit) {
+        self.waiter = exit.waiter;
+        self.after = exit.after;
+        self.not_started = exit.not_started;
+    }
+
+    fn finish(&mut self) {
+        let Some(birth) = self.birth.take() else {
+            return;
+        };
+        drop(birth);
+        control::remove(self.pid);
+        let reason = self.control.publish();
+        if let Some(after) = self.after.take() {
+            after();
+        }
+        match self.not_started.take() {
+            Some((ack, error)) => ack.reply(Err(error)),
+            None => {
+                if let Some(parent) = self.parent.take() {
+                    parent.exit_signal(self.pid, Signal::Exit(reason));
+                }
+            }
+        }
+        if let Some(waiter) = self.waiter.take() {
+            waiter.reply(());
+        }
+    }
+}
+
+impl Drop for ExitNotice {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+type Reaping = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+pin_project! {
+    /// A process's task: its body, then the reaping of what it leaves behind, then its
+    /// exit notice.
+    struct Process<F> {
+        #[pin]
+        body: Scoped<F>,
+        reaping: Option<Reaping>,
+        notice: Option<ExitNotice>,
+    }
+
+    impl<F> PinnedDrop for Process<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let Some(mut notice) = this.notice.take() else {
+                return;
+            };
+            // The task was aborted: killed, or dropped with its runtime.
+            let reason = notice.control.decide_exit(ExitReason::Killed);
+            this.body.clear();
+            {
+                // Children held by the body or the reaping become this process's orphans.
+                let _scope = enter(notice.pid);
+                this.reaping.take();
+            }
+            let orphans = notice.control.take_orphans();
+            if orphans.is_empty() {
+                notice.finish();
+                return;
+            }
+            let reaper = async move {
+                reap(orphans, reason).await;
+                notice.finish();
+            };
+            // Without a runtime to reap on, dropping the orphans kills them and the notice
+            // is sent at once.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(reaper);
+            }
+        }
+    }
+}
+
+impl<F: Future<Output = Exit>> Future for Process<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let Some(notice) = this.notice.as_mut() else {
+            return Poll::Ready(());
+        };
+        if this.reaping.is_none() {
+            let exit = std::task::ready!(this.body.poll(cx));
+            let reason = notice.control.decide_exit(exit.reason.clone());
+            notice.take_exit(exit);
+            let orphans = notice.control.take_orphans();
+            if !orphans.is_empty() {
+                *this.reaping = Some(Box::pin(reap(orphans, reason)));
+            }
+        }
+        if let Some(reaping) = this.reaping.as_mut() {
+            let _scope = enter(notice.pid);
+            std::task::ready!(reaping.as_mut().poll(cx));
+            *this.reaping = None;
+        }
+        if let Some(mut notice) = this.notice.take() {
+            notice.finish();
+        }
+        Poll::Ready(())
+    }
+}
+
+/// Stops `children` (each by its shutdown, with `reason`) and waits until all have ended.
+pub(crate) async fn reap(children: Vec<Started>, reason: ExitReason) {
+    let mut waiting: Vec<(Started, Option<Instant>)> = children
+        .into_iter()
+        .map(|child| {
+            let deadline = child.begin_stop(reason.clone());
+            (child, deadline)
+        })
+        .collect();
+    for (child, deadline) in &mut waiting {
+        child.ended(*deadline).await;
+    }
+    for (child, _) in waiting {
+        child.disarm();
+    }
+}
+
+/// The handle of a running child, owned by whoever must see it end (its supervisor, or
+/// the process that started it). Like tokio's `JoinSet`, ownership means responsibility:
+/// a handle dropped before its child ended makes the child an orphan of the process that
+/// dropped it, stopped and waited for before that process's exit is announced (outside
+/// any process, the child is killed).
+pub(crate) struct Started {
+    inner: Option<Inner>,
+}
+
+struct Inner {
+    pid: Pid,
+    control: ProcessRef,
+    /// `None` for a process adopted by a supervisor but started by someone else: its end is
+    /// seen through a monitor.
+    join: Option<JoinHandle<()>>,
+    shutdown: Shutdown,
+}
+
+impl Started {
+    pub(crate) fn adopted(control: ProcessRef, shutdown: Shutdown) -> Started {
+        Started {
+            inner: Some(Inner {
+                pid: control.pid(),
+                control,
+                join: None,
+                shutdown,
+            }),
+        }
+    }
+
+    fn inner(&self) -> &Inner {
+        self.inner
+            .as_ref()
+            .expect("a child handle is armed until disarmed")
+    }
+
+    pub(crate) fn pid(&self) -> Pid {
+        self.inner().pid
+    }
+
+    pub(crate) fn control(&self) -> &ProcessRef {
+        &self.inner().control
+    }
+
+    pub(crate) fn shutdown(&self) -> Shutdown {
+        self.inner().shutdown
+    }
+
+    #[must_use]
+    pub(crate) fn with_shutdown(mut self, shutdown: Shutdown) -> Started {
+        if let Some(inner) = self.inner.as_mut() {
+            inner.shutdown = shutdown;
+        }
+        self
+    }
+
+    /// Whether this process was started as this owner's child (its exit signal to the
+    /// parent is a stop request) rather than adopted.
+    fn is_child(&self) -> bool {
+        self.inner().join.is_some()
+    }
+
+    /// Asks the child to stop as its shutdown says; the deadline after which it is killed.
+    pub(crate) fn begin_stop(&self, reason: ExitReason) -> Option<Instant> {
+        let inner = self.inner();
+        match inner.shutdown {
+            Shutdown::BrutalKill => {
+                inner.control.kill(ExitReason::Killed);
+                None
+            }
+            Shutdown::Timeout(budget) => {
+                self.signal(reason);
+                Some(
+                    Instant::now()
+                        .checked_add(budget)
+                        .unwrap_or_else(far_future),
+                )
+            }
+            Shutdown::Infinity => {
+                self.signal(reason);
+                None
+            }
+        }
+    }
+
+    fn signal(&self, reason: ExitReason) {
+        let inner = self.inner();
+        if self.is_child() {
+            inner.control.stop(reason);
+        } else {
+            let from = super::try_self_pid().unwrap_or(Pid::from_raw(0));
+            inner.control.exit_signal(from, Signal::Exit(reason));
+        }
+    }
+
+    /// Waits until the child's task has ended; kills it at `deadline`.
+    pub(crate) async fn ended(&mut self, deadline: Option<Instant>) {
+        let Some(inner) = self.inner.as_mut() else {
+            return;
+        };
+        match inner.join.as_mut() {
+            Some(join) => {
+                if let Some(deadline) = deadline
+                    && tokio::time::timeout_at(deadline, &mut *join).await.is_ok()
+                {
+                    return;
+                }
+                if deadline.is_some() {
+                    inner.control.kill(ExitReason::Killed);
+                }
+                let _ = join.await;
+            }
+            None => {
+                let mut down = super::monitor::Monitor::of(&inner.control);
+                if let Some(deadline) = deadline
+                    && tokio::time::timeout_at(deadline, &mut down).await.is_ok()
+                {
+                    return;
+                }
+                if deadline.is_some() {
+                    inner.control.kill(ExitReason::Killed);
+                }
+                down.await;
+            }
+        }
+    }
+
+    /// The task's handle, for an owner that waits for its very end later; the child is no
+    /// longer this handle's responsibility.
+    pub(crate) fn into_join(mut self) -> Option<JoinHandle<()>> {
+        self.inner.take().and_then(|inner| inner.join)
+    }
+
+    /// The child ended (or is someone else's now): dropping the handle does nothing more.
+    pub(crate) fn disarm(mut self) {
+        self.inner.take();
+    }
+
+    /// Kills the child without waiting for it.
+    pub(crate) fn kill(self) {
+        if let Some(inner) = self.inner_ref() {
+            inner.control.kill(ExitReason::Killed);
+        }
+        self.disarm();
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else {
+            return;
+        };
+        let pid = inner.pid;
+        let orphan = Started { inner: Some(inner) };
+        let owner = control::current().filter(|owner| owner.pid() != pid);
+        let orphan = match owner {
+            Some(owner) => match owner.orphan(orphan) {
+                Ok(()) => return,
+                Err(orphan) => orphan,
+            },
+            None => orphan,
+        };
+        orphan.kill();
+    }
+}
+
+impl Started {
+    fn inner_ref(&self) -> Option<&Inner> {
+        self.inner.as_ref()
+    }
+}
+
+fn far_future() -> Instant {
+    // About 30 years: what tokio itself uses for "never".
+    Instant::now() + std::time::Duration::from_secs(86400 * 365 * 30)
+}
+
+/// A process whose task is running its `init`.
+pub(crate) struct Starting {
+    started: Option<Started>,
+    ack: ReplyRx<Result<(), StartError>>,
+}
+
+impl Starting {
+    /// Waits until `init` returned: OTP's `start_link` returning.
+    pub(crate) async fn wait(mut self) -> Result<Started, StartError> {
+        let answer = self.ack.recv().await;
+        let mut started = self.started.take().expect("taken once");
+        match answer {
+            Ok(Ok(())) => Ok(started),
+            Ok(Err(error)) => {
+                // The task has released its name and is ending; wait for its very end.
+                started.ended(None).await;
+                started.disarm();
+                Err(error)
+            }
+            Err(_) => {
+                started.ended(None).await;
+                started.disarm();
+                Err(StartError::Init(ExitReason::Killed))
+            }
+        }
+    }
+}
+
+/// A starter that gives up (is cancelled) kills the process it was starting.
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(started) = self.started.take() {
+            started.control().kill(ExitReason::Killed);
+            drop(started);
+        }
+    }
+}
+
+/// How a new process is made: its type, its name, where it belongs.
+pub(crate) struct Spec {
+    pub(crate) type_name: &'static str,
+    pub(crate) name: Option<Name>,
+    pub(crate) parent: Parent,
+    /// Supervisors trap exits from the start.
+    pub(crate) trap_exit: bool,
+}
+
+/// The prologue of every process: a pid, a mailbox, the name (taken before anything runs),
+/// a place in the live count and the table, then the task, whose body runs its `init` and
+/// answers through the `ReplyTo` it is given, `Ok` before its loop, or
+/// [`Exit::not_started`].
+///
+/// The starter then waits outside any run queue and is woken on the thread the new task
+/// runs on, so the new task runs at once where it was spawned rather than being stolen by
+/// another worker.
+pub(crate) fn spawn<M, F>(
+    spec: Spec,
+    body: impl FnOnce(Arc<Mailbox<M>>, ReplyTo<Result<(), StartError>>) -> F,
+) -> Result<(Arc<Mailbox<M>>, Starting), StartError>
+where
+    M: Letter + Send + 'static,
+    F: Future<Output = Exit> + Send + 'static,
+{
+    let pid = Pid::next();
+    let parent = spec.parent.resolve();
+    let parent_pid = parent.as_ref().map(|parent| parent.pid());
+    let mailbox = Arc::new(if spec.trap_exit {
+        Mailbox::<M>::trapping(pid, spec.type_name, parent_pid)
+    } else {
+        Mailbox::<M>::new(pid, spec.type_name, parent_pid)
+    });
+    let control: ProcessRef = mailbox.clone();
+    let registration = match spec.name {
+        Some(name) => {
+            let handle = mailbox.clone();
+            Some(
+                Registration::take(name, pid, handle, spec.type_name)
+                    .map_err(StartError::AlreadyStarted)?,
+            )
+        }
+        None => None,
+    };
+    let birth = Birth::new(registration);
+    control::insert(control.clone());
+    let (ack, answer) = reply::slot();
+    let join = tokio::spawn(Process {
+        body: Scoped::new(pid, body(mailbox.clone(), ack)),
+        reaping: None,
+        notice: Some(ExitNotice {
+            pid,
+            control: control.clone(),
+            birth: Some(birth),
+            parent,
+            waiter: None,
+            after: None,
+            not_started: None,
+        }),
+    });
+    control.set_abort(join.abort_handle());
+    let started = Started {
+        inner: Some(Inner {
+            pid,
+            control,
+            join: Some(join),
+            shutdown: Shutdown::BrutalKill,
+        }),
+    };
+    Ok((
+        mailbox,
+        Starting {
+            started: Some(started),
+            ack: answer,
+        },
+    ))
+}
+
+/// A started child of the calling process, kept by it: `start_link` from inside a process.
+/// Outside any process the handle is let go (the process runs detached, as a task).
+pub(crate) fn keep_with_caller(started: Started, default_shutdown: Shutdown) {
+    let started = started.with_shutdown(default_shutdown);
+    match control::current() {
+        Some(caller) => {
+            if let Err(started) = caller.adopt(started) {
+                drop(started);
+            }
+        }
+        None => {
+            let _ = started.into_join();
+        }
+    }
+}
