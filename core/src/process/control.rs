@@ -70,7 +70,11 @@ pub(crate) type ProcessRef = Arc<dyn Control>;
 pub(crate) enum Signal {
     /// `exit(pid, :kill)`: untrappable.
     Kill,
+    /// `exit(pid, reason)`, sent by a live process (or from outside any).
     Exit(ExitReason),
+    /// The sender exited with this reason and was linked to the receiver (or is its parent
+    /// or child): the link is gone with it.
+    Linked(ExitReason),
 }
 
 /// What the runtime sends a process as a message.

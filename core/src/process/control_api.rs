@@ -58,7 +58,7 @@ fn dead_link(me: &control::ProcessRef, pid: Pid) -> Result<(), CallError> {
     let trapping = me.trap_exit(true);
     me.trap_exit(trapping);
     if trapping {
-        me.exit_signal(pid, Signal::Exit(ExitReason::NoProc));
+        me.exit_signal(pid, Signal::Linked(ExitReason::NoProc));
         Ok(())
     } else {
         Err(CallError::NoProc)

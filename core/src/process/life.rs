@@ -158,7 +158,7 @@ impl ExitNotice {
             Some((ack, error)) => ack.reply(Err(error)),
             None => {
                 if let Some(parent) = self.parent.take() {
-                    parent.exit_signal(self.pid, Signal::Exit(reason));
+                    parent.exit_signal(self.pid, Signal::Linked(reason));
                 }
             }
         }

@@ -281,11 +281,17 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         // What the sender's end releases here is dropped after the lock: a last reference
         // to another process's mailbox may go with it.
         let mut gone = None;
-        if let Some(extras) = state.extras.as_mut() {
-            let link = extras.links.remove(&from);
-            let child = extras.children.remove(&from).map(Started::disarm);
-            gone = Some((link, child));
-        }
+        let signal = match signal {
+            Signal::Linked(reason) => {
+                if let Some(extras) = state.extras.as_mut() {
+                    let link = extras.links.remove(&from);
+                    let child = extras.children.remove(&from).map(Started::disarm);
+                    gone = Some((link, child));
+                }
+                Signal::Exit(reason)
+            }
+            other => other,
+        };
         match signal {
             Signal::Kill => self.kill_locked(state, ExitReason::Killed),
             Signal::Exit(reason) if Some(from) == self.parent => {
@@ -296,7 +302,7 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
                 self.deliver_locked(state, SystemMsg::Exit(from, reason));
             }
             Signal::Exit(ExitReason::Normal) if from != self.pid => {}
-            Signal::Exit(reason) => self.kill_locked(state, reason),
+            Signal::Exit(reason) | Signal::Linked(reason) => self.kill_locked(state, reason),
         }
         drop(gone);
     }
@@ -462,7 +468,7 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
                 watcher.fire(id, self.pid, &reason);
             }
             for (_, linked) in links {
-                linked.exit_signal(self.pid, Signal::Exit(reason.clone()));
+                linked.exit_signal(self.pid, Signal::Linked(reason.clone()));
             }
             // Reaped already; whatever is left here came too late to be waited for.
             children
