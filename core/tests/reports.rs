@@ -138,9 +138,39 @@ async fn clean_exits_are_reported_only_when_the_child_is_restarted() {
         1,
         "a permanent child's exit is reported, since it is restarted"
     );
-    assert_eq!(reported[0].level, tracing::Level::INFO);
+    assert_eq!(
+        reported[0].level,
+        tracing::Level::ERROR,
+        "at error level, as OTP reports it"
+    );
     assert!(
         capture.find("GenServer terminating").is_empty(),
         "clean exits are not crashes"
     );
+}
+
+/// Issue 12, fault 9: one target prefix for every report, so `bough=error` catches both a
+/// server's crash report and its supervisor's.
+#[tokio::test]
+async fn fault_09_every_report_is_under_the_bough_target() {
+    let capture = Capture::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+    let log = Log::new();
+    let sup = DynamicSupervisor::start_link(DynamicSupervisorOptions::new())
+        .await
+        .unwrap();
+    let crashing = ChildSpec::worker::<Probe>(Args::new("c", &log))
+        .restart(Restart::Temporary)
+        .name("reports_crash");
+    sup.start_child(crashing).await.unwrap();
+    gen_server::cast::<Probe>("reports_crash", Cast::Crash);
+    wait_until(|| !capture.find("child terminated").is_empty()).await;
+    let crash = capture.find("GenServer terminating");
+    assert_eq!(crash.len(), 1);
+    assert_eq!(crash[0].target, "bough::gen_server");
+    assert_eq!(crash[0].level, tracing::Level::ERROR);
+    for event in capture.0.lock().unwrap().iter() {
+        assert!(event.target.starts_with("bough::"), "{event:?}");
+    }
 }

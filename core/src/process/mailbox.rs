@@ -538,6 +538,36 @@ mod tests {
         assert!(mb.is_closed());
     }
 
+    /// Issue 12, fault 4: going busy used to visit every queued message, so draining a
+    /// backlog whose callbacks await cost time in proportion to its depth, per message.
+    #[test]
+    fn fault_04_going_busy_costs_the_same_whatever_the_queue_depth() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NUDGES: AtomicUsize = AtomicUsize::new(0);
+        struct Counted;
+        impl Letter for Counted {
+            fn nudge(&self) {
+                NUDGES.fetch_add(1, Ordering::Relaxed);
+            }
+            fn system(_: SystemMsg) -> Option<Counted> {
+                None
+            }
+        }
+        let mb = Mailbox::new(Pid::from_raw(1), "Counted", None);
+        for _ in 0..100_000 {
+            mb.push(Counted).ok().unwrap();
+        }
+        for _ in 0..1000 {
+            mb.set_busy();
+            mb.set_idle();
+        }
+        assert_eq!(
+            NUDGES.load(Ordering::Relaxed),
+            1000,
+            "one nudge, for the head"
+        );
+    }
+
     #[tokio::test]
     async fn a_busy_receiver_yields_to_other_tasks() {
         let mb = Arc::new(mailbox());

@@ -1,7 +1,21 @@
 //! Supervisor reports, as `tracing` events: OTP's progress and error reports.
 //!
-//! Every event has the target `bough::supervisor` and the fields `supervisor` (its pid),
-//! `child_id`, `child` (the child's pid) and `reason` where they apply.
+//! Every event bough emits has a target under `bough`, so one filter (`bough=error`, or
+//! `bough=debug` for everything) catches them all:
+//!
+//! | target             | level | message                                              | fields |
+//! |--------------------|-------|------------------------------------------------------|--------|
+//! | `bough::supervisor`| DEBUG | `child started`                                      | supervisor, child_id, child |
+//! | `bough::supervisor`| ERROR | `child terminated` (an exit the supervisor acts on: any abnormal one, and a clean one it restarts, as OTP reports) | supervisor, child_id, child, reason |
+//! | `bough::supervisor`| INFO  | `child restarted`                                    | supervisor, child_id, child |
+//! | `bough::supervisor`| ERROR | `child failed to start`                              | supervisor, child_id, reason |
+//! | `bough::supervisor`| ERROR | `child exited abnormally during shutdown`            | supervisor, child_id, child, reason |
+//! | `bough::supervisor`| ERROR | `reached max restart intensity; shutting down`       | supervisor, child_id, reason |
+//! | `bough::gen_server`| ERROR | `GenServer terminating` (an abnormal exit)           | server, pid, reason |
+//! | `bough::gen_server`| WARN  | an info, trapped exit or idle time-out with no callback for it | server, pid |
+//!
+//! `supervisor`, `child` and `pid` are pids, `child_id` the child's id (`undefined` under a
+//! dynamic supervisor's shutdown), `server` the server's type.
 
 use crate::exit::ExitReason;
 use crate::pid::Pid;
@@ -12,13 +26,11 @@ pub(crate) fn child_started(sup: Pid, id: &str, child: Pid) {
     tracing::debug!(target: TARGET, supervisor = %sup, child_id = id, child = %child, "child started");
 }
 
-/// OTP reports every exit it acts on: abnormal ones as errors, a permanent child's clean
-/// exit as well (it is restarted), a transient or temporary child's clean exit not at all.
+/// OTP reports every exit it acts on, at error level: abnormal ones, and a clean exit it
+/// restarts (a permanent child's); a transient or temporary child's clean exit not at all.
 pub(crate) fn child_exited(sup: Pid, id: &str, child: Pid, reason: &ExitReason, restarting: bool) {
-    if !reason.is_clean() {
+    if !reason.is_clean() || restarting {
         tracing::error!(target: TARGET, supervisor = %sup, child_id = id, child = %child, %reason, "child terminated");
-    } else if restarting {
-        tracing::info!(target: TARGET, supervisor = %sup, child_id = id, child = %child, %reason, "child terminated");
     }
 }
 

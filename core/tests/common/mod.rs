@@ -53,6 +53,8 @@ pub struct Args {
     pub on_init: OnInit,
     /// How long `terminate` takes.
     pub terminate_takes: Duration,
+    /// The server's state panics when it is dropped.
+    pub panic_on_drop: bool,
 }
 
 impl Args {
@@ -62,7 +64,12 @@ impl Args {
             log: log.clone(),
             on_init: OnInit::Ok,
             terminate_takes: Duration::ZERO,
+            panic_on_drop: false,
         }
+    }
+    pub fn panic_on_drop(mut self) -> Args {
+        self.panic_on_drop = true;
+        self
     }
     pub fn on_init(mut self, on_init: OnInit) -> Args {
         self.on_init = on_init;
@@ -88,12 +95,24 @@ pub enum Call {
     Stop(ExitReason),
     StopReply(ExitReason),
     Sleep(Duration),
+    /// Hands `from` to a task that keeps it and never answers.
+    HandOff,
 }
 
 pub enum Cast {
     Record(String),
     Crash,
     Stop(ExitReason),
+    /// Blocks the thread this long: a quick message that never yields.
+    Block(Duration),
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if self.args.panic_on_drop && !std::thread::panicking() {
+            panic!("{} panicked when dropped", self.args.tag);
+        }
+    }
 }
 
 impl Probe {
@@ -155,6 +174,13 @@ impl GenServer for Probe {
                 tokio::time::sleep(duration).await;
                 Reply::Reply("slept".into())
             }
+            Call::HandOff => {
+                tokio::spawn(async move {
+                    let _from = from;
+                    std::future::pending::<()>().await;
+                });
+                Reply::NoReply
+            }
         }
     }
 
@@ -166,6 +192,10 @@ impl GenServer for Probe {
             }
             Cast::Crash => NoReply::Stop(ExitReason::error(format!("{} crashed", self.args.tag))),
             Cast::Stop(reason) => NoReply::Stop(reason),
+            Cast::Block(duration) => {
+                std::thread::sleep(duration);
+                NoReply::NoReply
+            }
         }
     }
 
