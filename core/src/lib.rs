@@ -93,8 +93,8 @@ pub use gen_server::{
     Timeout,
 };
 pub use module::{
-    DynamicSupervisorModule, GenServerModule, NoArgument, RestartableArgs, SupervisorModule,
-    dynamic_supervisor_module_spec, supervisor_module_spec,
+    DynamicSupervisorModule, GenServerModule, StartLink, StartLinkArg, SupervisorModule,
+    TypedReplyTo,
 };
 pub use pid::Pid;
 pub use process::{process_count, self_pid, try_self_pid};
@@ -109,7 +109,14 @@ pub mod prelude {
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType,
         DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
         GenServer, GenServerModule, Init, Name, Never, NoReply, Pid, Registry, Reply, ReplyTo,
-        Restart, Server, Shutdown, StartError, StartOptions, Strategy, Supervisor,
-        SupervisorModule, SupervisorOptions, self_pid, whereis,
+        Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOptions, Strategy,
+        Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo, self_pid, whereis,
     };
+}
+
+/// What the code that `bough`'s macros generate uses. Not public API: it changes without
+/// notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::module::private::*;
 }
