@@ -417,3 +417,75 @@ pub(crate) fn shutdown_builder(shutdown: Shutdown, krate: &Path) -> TokenStream 
         Shutdown::Millis(ms) => quote!(.shutdown(#private::Shutdown::millis(#ms))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Span;
+    use syn::{Ident, LitInt};
+
+    use super::{Syntax, Unit, number, suffix_message};
+    use crate::ctxt::Ctxt;
+    use crate::value::Value;
+
+    fn literal(text: &str) -> LitInt {
+        syn::parse_str(text).expect("an integer literal")
+    }
+
+    fn read(key: &str, text: &str, unit: Unit) -> (Option<u64>, Vec<String>) {
+        let mut cx = Ctxt::new();
+        let key = Ident::new(key, Span::call_site());
+        let value = Value::Int(literal(text));
+        let n = number::<u64>(&mut cx, &key, &value, Syntax::Block, unit);
+        let errors = match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        };
+        (n, errors)
+    }
+
+    #[test]
+    fn a_unit_is_converted_into_the_options_unit() {
+        let millis =
+            |text| suffix_message("shutdown", &literal(text), Syntax::Attribute, Unit::Millis);
+        assert!(millis("5s").ends_with("for 5s write `shutdown = 5000`"));
+        assert!(millis("5ms").ends_with("for 5ms write `shutdown = 5`"));
+        assert!(millis("2min").ends_with("`shutdown = 120000`"));
+        assert!(millis("1h").ends_with("`shutdown = 3600000`"));
+        assert!(millis("5000u64").contains("without a suffix"));
+        let seconds =
+            |text| suffix_message("max_seconds", &literal(text), Syntax::Block, Unit::Seconds);
+        assert!(seconds("2000ms").ends_with("for 2000ms write `max_seconds: 2`"));
+        assert!(seconds("5ms").ends_with("5ms is not a whole number of seconds"));
+        assert!(seconds("1h").ends_with("`max_seconds: 3600`"));
+        let count = suffix_message("max_restarts", &literal("3u32"), Syntax::Block, Unit::Count);
+        assert!(count.contains("plain count"), "{count}");
+    }
+
+    #[test]
+    fn plain_numbers_in_range_are_read() {
+        assert_eq!(
+            read("max_seconds", "5", Unit::Seconds),
+            (Some(5), Vec::new())
+        );
+        assert_eq!(
+            read("max_restarts", "0", Unit::Count),
+            (Some(0), Vec::new())
+        );
+        assert_eq!(read("shutdown", "0", Unit::Millis), (Some(0), Vec::new()));
+    }
+
+    #[test]
+    fn suffixed_zero_and_out_of_range_numbers_are_errors() {
+        let (n, errors) = read("max_seconds", "5ms", Unit::Seconds);
+        assert_eq!((n, errors.len()), (None, 1));
+        let (n, errors) = read("max_seconds", "0", Unit::Seconds);
+        assert_eq!(n, None);
+        assert!(errors[0].contains("from 1 to"), "{errors:?}");
+        let (n, errors) = read("shutdown", "99999999999999999999999", Unit::Millis);
+        assert_eq!(n, None);
+        assert!(
+            errors[0].contains("from 0 to 18446744073709551615"),
+            "{errors:?}"
+        );
+    }
+}
