@@ -23,11 +23,14 @@ pub mod prelude {
 
 #[doc(hidden)]
 pub mod __private {
-    //! What generated code uses. Not public API: it changes without notice.
+    //! What generated code uses, and the only way it reaches the runtime. Not public API:
+    //! it changes without notice.
+    pub use bough_core::__private::*;
+    pub use bough_core::gen_server::{call, call_timeout, cast, send};
     pub use bough_core::{
-        Child, ChildSpec, DynamicSupervisorModule, DynamicSupervisorOptions, GenServer,
-        GenServerModule, Init, Name, Never, NoArgument, Restart, RestartableArgs, Shutdown,
-        Strategy, SupervisorModule, SupervisorOptions, dynamic_supervisor_module_spec,
-        supervisor_module_spec,
+        CallError, Child, ChildSpec, Dest, DynamicSupervisor, DynamicSupervisorModule,
+        DynamicSupervisorOptions, GenServer, GenServerModule, Init, Name, Never, NoReply, Reply,
+        ReplyTo, Restart, Shutdown, StartError, StartLink, StartLinkArg, Strategy, Supervisor,
+        SupervisorModule, SupervisorOptions, Timeout,
     };
 }

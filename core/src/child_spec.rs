@@ -227,6 +227,20 @@ impl ChildSpec {
         ChildSpec::new(id.into(), child_type, StartFn::Custom(Arc::new(start)))
     }
 
+    /// Spawns the child as its spec says, with the context another spec's start was given:
+    /// for specs that wrap a supervisor's spec.
+    pub(crate) fn spawn(&self, mut ctx: StartCtx) -> Result<Starting, StartError> {
+        if ctx.name.is_none() {
+            ctx.name = self.name.clone();
+        }
+        match &self.start {
+            StartFn::Spawn(spawn) => spawn(ctx),
+            StartFn::Custom(_) => Err(StartError::InvalidOption(
+                "a custom start function cannot be started from another spec's start",
+            )),
+        }
+    }
+
     /// Starts the child under `parent` (the supervisor running this) and waits until it
     /// runs, with the info a custom start function gave.
     pub(crate) async fn start(

@@ -94,8 +94,8 @@ pub use gen_server::{
     Timeout, TimerRef,
 };
 pub use module::{
-    DynamicSupervisorModule, GenServerModule, NoArgument, RestartableArgs, SupervisorModule,
-    dynamic_supervisor_module_spec, supervisor_module_spec,
+    DynamicSupervisorModule, GenServerModule, StartLink, StartLinkArg, SupervisorModule,
+    TypedReplyTo,
 };
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
@@ -109,8 +109,16 @@ pub mod prelude {
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
         DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
         GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply, Pid, Registry,
-        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartOk, StartOptions, Strategy,
-        Supervisor, SupervisorModule, SupervisorOptions, self_pid, whereis,
+        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk,
+        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo,
+        self_pid, whereis,
     };
     pub use crate::{gen_server, process};
+}
+
+/// What the code that `bough`'s macros generate uses. Not public API: it changes without
+/// notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::module::private::*;
 }

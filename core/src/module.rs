@@ -7,16 +7,28 @@
 //! functions of the same name win: a dynamic supervisor type can define its own
 //! `start_child()` (as Elixir modules often do) and call the generated one inside it as
 //! `<Self as DynamicSupervisorModule>::start_child(spec)`.
+//!
+//! A supervisor's `init` runs at every start of the supervisor, restarts included, as
+//! OTP's `init/1` does: a supervisor declared with an argument, `supervisor! { pub
+//! Service(config: Config) { ... } }`, builds its children from that argument each time.
+//! `start_link` comes from [`StartLink`] (`Service::start_link()`) for a supervisor
+//! declared without an argument, and from [`StartLinkArg`] (`Service::start_link(config)`)
+//! for one declared with an argument.
+//!
+//! [`TypedReplyTo`] is the `from` of a request handler of the typed form of
+//! `#[gen_server]`, for answers given later.
 
+use std::fmt;
 use std::future::Future;
 
-use crate::child_spec::{Child, ChildSpec};
+use crate::child_spec::{Child, ChildSpec, ChildType};
 use crate::dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
-use crate::gen_server::{self, GenServer, Server, StartOptions};
+use crate::gen_server::{self, GenServer, NoReply, Reply, Server, StartOptions};
 use crate::pid::Pid;
 use crate::registry::Name;
+use crate::reply::ReplyTo;
 use crate::supervisor::{ChildCount, ChildInfo, Supervisor, SupervisorOptions};
 
 /// A GenServer with a generated child spec: what `#[gen_server]` on a struct implements.
@@ -46,18 +58,16 @@ pub trait GenServerModule: GenServer + Child<Arg = <Self as GenServer>::Args> {
 
 /// A static supervisor registered under its own name: what `supervisor!` implements for
 /// a supervisor with `children`.
-pub trait SupervisorModule: Child<Arg = ()> + Sized {
+///
+/// Its [`Child::Arg`] is the argument it was declared with (`()` without one); `init`
+/// receives it at every start and restart.
+pub trait SupervisorModule: Child + Sized {
     /// The name the supervisor registers under (the seed's `name: __MODULE__`).
     fn name() -> Name;
 
     /// The children and the options: `init/1` returning `Supervisor.init(children, opts)`.
-    fn init() -> (Vec<ChildSpec>, SupervisorOptions);
-
-    /// Starts the supervisor and its children, registered under [`name`](SupervisorModule::name).
-    fn start_link() -> impl Future<Output = Result<Supervisor, StartError>> + Send {
-        let (children, options) = Self::init();
-        Supervisor::start_link(children, options.name(Self::name()))
-    }
+    /// Runs at every start of the supervisor, restarts included.
+    fn init(arg: Self::Arg) -> (Vec<ChildSpec>, SupervisorOptions);
 
     /// The running supervisor.
     fn whereis() -> Option<Supervisor> {
@@ -108,17 +118,16 @@ fn find<S: SupervisorModule>() -> Result<Supervisor, CallError> {
 
 /// A dynamic supervisor registered under its own name: what `supervisor!` implements for
 /// a `dynamic` supervisor.
-pub trait DynamicSupervisorModule: Child<Arg = ()> + Sized {
+///
+/// Its [`Child::Arg`] is the argument it was declared with (`()` without one); `init`
+/// receives it at every start and restart.
+pub trait DynamicSupervisorModule: Child + Sized {
     /// The name the supervisor registers under (the seed's `name: __MODULE__`).
     fn name() -> Name;
 
-    /// The options: `init/1` returning `DynamicSupervisor.init(opts)`.
-    fn init() -> DynamicSupervisorOptions;
-
-    /// Starts the supervisor, registered under [`name`](DynamicSupervisorModule::name).
-    fn start_link() -> impl Future<Output = Result<DynamicSupervisor, StartError>> + Send {
-        DynamicSupervisor::start_link(Self::init().name(Self::name()))
-    }
+    /// The options: `init/1` returning `DynamicSupervisor.init(opts)`. Runs at every start
+    /// of the supervisor, restarts included.
+    fn init(arg: Self::Arg) -> DynamicSupervisorOptions;
 
     /// The running supervisor.
     fn whereis() -> Option<DynamicSupervisor> {
@@ -155,42 +164,228 @@ fn find_dynamic<S: DynamicSupervisorModule>() -> Result<DynamicSupervisor, CallE
     S::whereis().ok_or(CallError::NoProc)
 }
 
-/// The child spec of a [`SupervisorModule`]: for its generated [`Child::child_spec`].
-pub fn supervisor_module_spec<S: SupervisorModule>() -> ChildSpec {
-    let (children, options) = S::init();
-    Supervisor::child_spec(children, options)
-        .name(S::name())
-        .id(S::name().to_string())
+/// `MyService::start_link()`: starts a supervisor declared without an argument, registered
+/// under its name (Elixir's `Supervisor.start_link(__MODULE__, [], name: __MODULE__)`).
+///
+/// A trait of its own, rather than a function of [`SupervisorModule`], because a
+/// supervisor declared with an argument starts with [`StartLinkArg::start_link`] instead.
+pub trait StartLink: Sized {
+    /// The handle of the running supervisor: [`Supervisor`] or [`DynamicSupervisor`].
+    type Running;
+
+    /// Runs `init`, then starts the supervisor (and a static one's children).
+    fn start_link() -> impl Future<Output = Result<Self::Running, StartError>> + Send;
 }
 
-/// The child spec of a [`DynamicSupervisorModule`]: for its generated [`Child::child_spec`].
-pub fn dynamic_supervisor_module_spec<S: DynamicSupervisorModule>() -> ChildSpec {
-    DynamicSupervisor::child_spec(S::init())
-        .name(S::name())
-        .id(S::name().to_string())
+/// `MyService::start_link(arg)`: starts a supervisor declared with an argument, registered
+/// under its name (Elixir's `Supervisor.start_link(__MODULE__, arg, name: __MODULE__)`).
+pub trait StartLinkArg: Child {
+    /// The handle of the running supervisor: [`Supervisor`] or [`DynamicSupervisor`].
+    type Running;
+
+    /// Runs `init(arg)`, then starts the supervisor (and a static one's children).
+    fn start_link(arg: Self::Arg)
+    -> impl Future<Output = Result<Self::Running, StartError>> + Send;
 }
 
-/// Arguments a supervisor can restart a child with: the same value, cloned.
-#[diagnostic::on_unimplemented(
-    message = "a supervised GenServer's `Args` must be `Clone + Send + Sync + 'static`, and `{Self}` is not",
-    label = "the supervisor restarts the child with a clone of these arguments",
-    note = "wrap the arguments in an `Arc` to share them instead of cloning"
-)]
-pub trait RestartableArgs: Clone + Send + Sync + 'static {}
-
-impl<T: Clone + Send + Sync + 'static> RestartableArgs for T {}
-
-/// The argument of a child listed by its name alone: only `()` is one.
-#[diagnostic::on_unimplemented(
-    message = "this child needs an argument of type `{Self}` to start",
-    label = "write `(Child, argument)` in the children list",
-    note = "only children whose argument type is `()` can be listed by their name alone"
-)]
-pub trait NoArgument {
-    /// The unit argument.
-    fn none() -> Self;
+/// Where the answer to one request of a typed server goes when its handler answers later:
+/// the `from` of Elixir's `handle_call`, typed by that request's answer.
+///
+/// A `#[call]` handler of the typed form of `#[gen_server]` (see the macro's docs in
+/// `bough`) that takes `from: TypedReplyTo<T>` as its last argument answers through it, now
+/// or later, from any task (`GenServer.reply(from, answer)`), instead of returning its
+/// answer. It can keep `from` in the server's state and answer from a later message.
+///
+/// As with [`ReplyTo`], only the first answer counts, and a caller whose `TypedReplyTo`
+/// is dropped unanswered gets [`CallError::NoReply`] at once.
+pub struct TypedReplyTo<T> {
+    to: Box<dyn Answer<T>>,
 }
 
-impl NoArgument for () {
-    fn none() {}
+/// A [`ReplyTo`] of the server's reply type, with the variant that carries `T` in it.
+trait Answer<T>: Send {
+    fn reply(self: Box<Self>, answer: T);
+    fn is_waiting(&self) -> bool;
+}
+
+struct Wrapped<R, T> {
+    to: ReplyTo<R>,
+    wrap: fn(T) -> R,
+}
+
+impl<R: Send, T> Answer<T> for Wrapped<R, T> {
+    fn reply(self: Box<Self>, answer: T) {
+        self.to.reply((self.wrap)(answer));
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.to.is_waiting()
+    }
+}
+
+impl<T> TypedReplyTo<T> {
+    /// Sends the answer. Does nothing if the call was already answered or its caller gave
+    /// up: a late answer never reaches a later call.
+    pub fn reply(self, answer: T) {
+        self.to.reply(answer);
+    }
+
+    /// Whether the caller is still waiting for an answer.
+    pub fn is_waiting(&self) -> bool {
+        self.to.is_waiting()
+    }
+}
+
+impl<T> fmt::Debug for TypedReplyTo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedReplyTo")
+            .field("waiting", &self.is_waiting())
+            .finish()
+    }
+}
+
+/// What only generated code uses. Not public API: it changes without notice.
+pub mod private {
+    use super::*;
+
+    /// The child spec of a [`SupervisorModule`], for its generated [`Child::child_spec`]:
+    /// each start, restarts included, runs `init(arg)` again with a clone of `arg`.
+    pub fn supervisor_module_spec<S>(arg: S::Arg) -> ChildSpec
+    where
+        S: SupervisorModule,
+        S::Arg: SupervisorArg,
+    {
+        let name = S::name();
+        ChildSpec::from_start(name.to_string(), ChildType::Supervisor, move |mut ctx| {
+            let (children, options) = S::init(arg.clone());
+            let mut spec = Supervisor::child_spec(children, options);
+            spec.name = ctx.name.take();
+            spec.spawn(ctx)
+        })
+        .name(name)
+    }
+
+    /// The child spec of a [`DynamicSupervisorModule`], for its generated
+    /// [`Child::child_spec`]: each start, restarts included, runs `init(arg)` again.
+    pub fn dynamic_supervisor_module_spec<S>(arg: S::Arg) -> ChildSpec
+    where
+        S: DynamicSupervisorModule,
+        S::Arg: SupervisorArg,
+    {
+        let name = S::name();
+        ChildSpec::from_start(name.to_string(), ChildType::Supervisor, move |mut ctx| {
+            let mut spec = DynamicSupervisor::child_spec(S::init(arg.clone()));
+            spec.name = ctx.name.take();
+            spec.spawn(ctx)
+        })
+        .name(name)
+    }
+
+    /// [`StartLink::start_link`] and [`StartLinkArg::start_link`] of a static supervisor.
+    pub async fn start_supervisor_module<S: SupervisorModule>(
+        arg: S::Arg,
+    ) -> Result<Supervisor, StartError> {
+        let (children, options) = S::init(arg);
+        Supervisor::start_link(children, options.name(S::name())).await
+    }
+
+    /// [`StartLink::start_link`] and [`StartLinkArg::start_link`] of a dynamic supervisor.
+    pub async fn start_dynamic_supervisor_module<S: DynamicSupervisorModule>(
+        arg: S::Arg,
+    ) -> Result<DynamicSupervisor, StartError> {
+        DynamicSupervisor::start_link(S::init(arg).name(S::name())).await
+    }
+
+    /// The `from` a deferred `#[call]` handler gets: the call's `to`, which answers with
+    /// `wrap(answer)`.
+    pub fn typed_reply_to<T: 'static, R: Send + 'static>(
+        to: ReplyTo<R>,
+        wrap: fn(T) -> R,
+    ) -> TypedReplyTo<T> {
+        TypedReplyTo {
+            to: Box::new(Wrapped { to, wrap }),
+        }
+    }
+
+    /// Checks, where the macro can point at the type, that a GenServer's start argument
+    /// can be cloned for restarts.
+    pub const fn assert_restartable<T: RestartableArgs>() {}
+
+    /// Checks, where the macro can point at the type, that a supervisor's argument can be
+    /// cloned for restarts.
+    pub const fn assert_supervisor_arg<T: SupervisorArg>() {}
+
+    /// Arguments a supervisor can restart a child with: the same value, cloned.
+    #[diagnostic::on_unimplemented(
+        message = "a supervised GenServer's start argument must be `Clone + Send + Sync + 'static`, and `{Self}` is not",
+        label = "each restart starts the server again with a copy of this argument",
+        note = "derive `Clone` for it, or wrap it in an `Arc` to share one value between restarts"
+    )]
+    pub trait RestartableArgs: Clone + Send + Sync + 'static {}
+
+    impl<T: Clone + Send + Sync + 'static> RestartableArgs for T {}
+
+    /// The argument of a supervisor declared with one.
+    #[diagnostic::on_unimplemented(
+        message = "a supervisor's argument must be `Clone + Send + Sync + 'static`, and `{Self}` is not",
+        label = "each restart runs `init` again with a copy of this argument",
+        note = "derive `Clone` for it, or wrap it in an `Arc` to share one value between restarts"
+    )]
+    pub trait SupervisorArg: Clone + Send + Sync + 'static {}
+
+    impl<T: Clone + Send + Sync + 'static> SupervisorArg for T {}
+
+    /// The argument of a child listed by its name alone: only `()` is one.
+    #[diagnostic::on_unimplemented(
+        message = "this child needs an argument of type `{Self}` to start",
+        label = "write `(Child, argument)` in the children list",
+        note = "only children whose argument type is `()` can be listed by their name alone"
+    )]
+    pub trait NoArgument {
+        /// The unit argument.
+        fn none() -> Self;
+    }
+
+    impl NoArgument for () {
+        fn none() {}
+    }
+
+    /// What a `#[cast]`, `#[info]` or answer-later `#[call]` handler returns: nothing, or
+    /// [`NoReply`] to continue or stop.
+    #[diagnostic::on_unimplemented(
+        message = "a `#[cast]`, `#[info]` or answer-later `#[call]` handler returns `()` or `NoReply<Self>`, not `{Self}`",
+        label = "return nothing, or `NoReply<Self>` to continue or stop"
+    )]
+    pub trait HandlerResult<S: GenServer> {
+        /// As the result of `handle_cast` or `handle_info`.
+        fn into_no_reply(self) -> NoReply<S>;
+
+        /// As the result of `handle_call` when the answer goes through a `TypedReplyTo`.
+        fn into_reply(self) -> Reply<S>;
+    }
+
+    impl<S: GenServer> HandlerResult<S> for () {
+        fn into_no_reply(self) -> NoReply<S> {
+            NoReply::NoReply
+        }
+
+        fn into_reply(self) -> Reply<S> {
+            Reply::NoReply
+        }
+    }
+
+    impl<S: GenServer> HandlerResult<S> for NoReply<S> {
+        fn into_no_reply(self) -> NoReply<S> {
+            self
+        }
+
+        fn into_reply(self) -> Reply<S> {
+            match self {
+                NoReply::NoReply => Reply::NoReply,
+                NoReply::Continue(next) => Reply::NoReplyContinue(next),
+                NoReply::Timeout(idle) => Reply::NoReplyTimeout(idle),
+                NoReply::Stop(reason) => Reply::Stop(reason),
+            }
+        }
+    }
 }

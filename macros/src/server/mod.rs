@@ -1,50 +1,33 @@
-//! `#[gen_server]`: on the server struct (its child spec) or on its `impl GenServer` block
-//! (its callbacks).
+//! `#[gen_server]`: on the server struct (its child spec), on its `impl GenServer` block
+//! (the callbacks form) or on its `impl` block with request handlers (the typed form).
+//!
+//! Each goes parse → validate → expand: [`options`] and [`parse`] build the model,
+//! [`validate`] collects every error, [`expand`] and [`typed`] generate the code, even
+//! when there were errors, so that code naming the server does not fail a second time.
 
-mod callbacks;
 mod expand;
 mod options;
-
-pub(crate) use expand::{restart_builder, shutdown_builder};
+mod parse;
+mod typed;
+mod validate;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::{GenericParam, Item, ItemStruct, Path};
+use syn::{GenericParam, Item, ItemImpl, ItemStruct};
 
 use crate::ctxt::Ctxt;
 use options::Place;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    let mut cx = Ctxt::new();
     let item = match syn::parse2::<Item>(input.clone()) {
         Ok(item) => item,
         // Not an item at all: let rustc report the syntax error on the user's tokens.
         Err(_) => return input,
     };
+    let mut cx = Ctxt::new();
     let output = match item {
-        Item::Struct(item) => {
-            let options = options::parse(args, Place::Struct, &mut cx);
-            let krate = krate(options.krate.get());
-            check_generics(&item, &mut cx);
-            if cx.is_empty() {
-                expand::server_struct(&item, &options, &krate)
-            } else {
-                // Still generate the impls, without the options, so code that names this
-                // server does not fail a second time.
-                let plain = options::parse(TokenStream::new(), Place::Struct, &mut Ctxt::new());
-                if lifetimes(&item).next().is_some() {
-                    item.into_token_stream()
-                } else {
-                    expand::server_struct(&item, &plain, &krate)
-                }
-            }
-        }
-        Item::Impl(mut block) => {
-            let options = options::parse(args, Place::Impl, &mut cx);
-            let krate = krate(options.krate.get());
-            callbacks::complete(&mut block, &krate, &mut cx);
-            block.into_token_stream()
-        }
+        Item::Struct(item) => server_struct(args, &item, &mut cx),
+        Item::Impl(block) => impl_block(args, &block, &mut cx),
         Item::Enum(item) => {
             cx.error(
                 item.enum_token,
@@ -63,7 +46,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         other => {
             cx.error(
                 &other,
-                "#[gen_server] goes on the server struct or on its `impl GenServer` block",
+                "#[gen_server] goes on the server struct, on its `impl GenServer` block, or on \
+                 its `impl` block of `#[call]`, `#[cast]` and `#[info]` handlers",
             );
             other.into_token_stream()
         }
@@ -72,26 +56,50 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     quote!(#output #errors)
 }
 
-fn krate(path: Option<&Path>) -> Path {
-    path.cloned().unwrap_or_else(|| syn::parse_quote!(::bough))
+fn server_struct(args: TokenStream, item: &ItemStruct, cx: &mut Ctxt) -> TokenStream {
+    let options = options::parse(args, Place::Struct, cx);
+    let mut borrows = false;
+    for param in &item.generics.params {
+        if let GenericParam::Lifetime(lifetime) = param {
+            borrows = true;
+            cx.error(
+                lifetime,
+                format!(
+                    "a GenServer cannot borrow: remove `{}`; a process outlives any borrow, so \
+                     own the data or share it with `Arc`",
+                    lifetime.lifetime
+                ),
+            );
+        }
+    }
+    if borrows {
+        // Its impls could not hold either; the struct alone avoids errors about them.
+        return item.into_token_stream();
+    }
+    // Options that failed validation were not stored: the impls use the defaults for them.
+    expand::server_struct(item, &options)
 }
 
-fn lifetimes(item: &ItemStruct) -> impl Iterator<Item = &syn::LifetimeParam> {
-    item.generics.params.iter().filter_map(|param| match param {
-        GenericParam::Lifetime(lifetime) => Some(lifetime),
-        _ => None,
-    })
-}
-
-fn check_generics(item: &ItemStruct, cx: &mut Ctxt) {
-    for lifetime in lifetimes(item) {
+fn impl_block(args: TokenStream, item: &ItemImpl, cx: &mut Ctxt) -> TokenStream {
+    if let Some((path, _)) = &item.trait_
+        && path.segments.last().is_none_or(|s| s.ident != "GenServer")
+    {
         cx.error(
-            lifetime,
-            format!(
-                "a GenServer cannot borrow: remove `{}`; a process outlives any borrow, so \
-                 own the data or share it with `Arc`",
-                lifetime.lifetime
-            ),
+            path,
+            "#[gen_server] goes on `impl GenServer for ...` or on the server's own `impl` \
+             block, not on an impl of another trait",
         );
+        return item.into_token_stream();
+    }
+    let place = match item.trait_ {
+        Some(_) => Place::Callbacks,
+        None => Place::Typed,
+    };
+    let options = options::parse(args, place, cx);
+    let block = parse::parse(item, cx);
+    let verdict = validate::validate(&block, cx);
+    match block.form {
+        parse::Form::Callbacks => expand::callbacks(&block, &verdict, &options.krate()),
+        parse::Form::Typed => typed::typed(&block, &verdict, &options),
     }
 }

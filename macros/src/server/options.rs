@@ -5,10 +5,11 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, LitStr, Path, Token};
 
-use crate::attr::{Attr, RESTARTS, Restart, SHUTDOWNS, Shutdown};
+use crate::attr::Attr;
 use crate::ctxt::Ctxt;
+use crate::shared::{self, Restart, Shutdown, Syntax};
 use crate::suggest::{did_you_mean, one_of};
-use crate::value::{Value, at, skip_past_comma};
+use crate::value::{Value, skip_past_comma};
 
 pub(crate) const KEYS: [&str; 5] = ["restart", "shutdown", "id", "name", "crate"];
 
@@ -18,7 +19,9 @@ pub(crate) enum Place {
     /// On the server struct: every option.
     Struct,
     /// On `impl GenServer for T`: only `crate`.
-    Impl,
+    Callbacks,
+    /// On `impl T` with `#[call]`, `#[cast]` and `#[info]` handlers: every option.
+    Typed,
 }
 
 pub(crate) struct Options {
@@ -38,6 +41,11 @@ impl Options {
             name: Attr::new("name"),
             krate: Attr::new("crate"),
         }
+    }
+
+    /// The root path of the generated code.
+    pub(crate) fn krate(&self) -> Path {
+        shared::default_crate(self.krate.get())
     }
 }
 
@@ -69,10 +77,8 @@ pub(crate) fn parse(args: TokenStream, place: Place, cx: &mut Ctxt) -> Options {
                 continue;
             }
             if !input.peek(Token![=]) {
-                cx.error(
-                    &key,
-                    format!("`{key}` needs a value: {}", example(&key.to_string())),
-                );
+                let name = key.unraw().to_string();
+                cx.error(&key, format!("`{name}` needs a value: {}", example(&name)));
                 skip_past_comma(input)?;
                 continue;
             }
@@ -94,7 +100,7 @@ fn example(key: &str) -> &'static str {
         "restart" => "`restart = \"transient\"`",
         "shutdown" => "`shutdown = 5000`",
         "id" => "`id = \"loader\"`",
-        "name" => "`name = \"loader\"`",
+        "name" => "`name = \"my_server\"`",
         "crate" => "`crate = \"my_bough\"`",
         _ => "`key = value`",
     }
@@ -102,7 +108,8 @@ fn example(key: &str) -> &'static str {
 
 fn option(options: &mut Options, place: Place, key: Ident, value: Value, cx: &mut Ctxt) {
     let name = key.unraw().to_string();
-    if place == Place::Impl && KEYS.contains(&name.as_str()) && name != "crate" {
+    let syntax = Syntax::Attribute;
+    if place == Place::Callbacks && KEYS.contains(&name.as_str()) && name != "crate" {
         cx.error(
             &key,
             format!(
@@ -114,34 +121,34 @@ fn option(options: &mut Options, place: Place, key: Ident, value: Value, cx: &mu
     }
     match name.as_str() {
         "restart" => {
-            if let Some(restart) = restart(&key, &value, cx) {
+            if let Some(restart) = shared::restart(cx, &key, &value, syntax) {
                 options.restart.set(cx, &key, restart);
             }
         }
         "shutdown" => {
-            if let Some(shutdown) = shutdown(&key, &value, cx) {
+            if let Some(shutdown) = shared::shutdown(cx, &key, &value, syntax) {
                 options.shutdown.set(cx, &key, shutdown);
             }
         }
         "id" => {
-            if let Some(id) = string(&key, &value, cx) {
+            if let Some(id) = shared::string(cx, &key, &value, syntax) {
                 options.id.set(cx, &key, id);
             }
         }
         "name" => {
-            if let Some(name) = string(&key, &value, cx) {
+            if let Some(name) = shared::string(cx, &key, &value, syntax) {
                 options.name.set(cx, &key, name);
             }
         }
         "crate" => {
-            if let Some(path) = string(&key, &value, cx).and_then(|s| path(&s, cx)) {
+            if let Some(path) = shared::crate_path(cx, &key, &value, syntax) {
                 options.krate.set(cx, &key, path);
             }
         }
         _ => {
             let accepted: &[&str] = match place {
-                Place::Struct => &KEYS,
-                Place::Impl => &["crate"],
+                Place::Struct | Place::Typed => &KEYS,
+                Place::Callbacks => &["crate"],
             };
             cx.error(
                 &key,
@@ -151,139 +158,6 @@ fn option(options: &mut Options, place: Place, key: Ident, value: Value, cx: &mu
                     one_of(accepted)
                 ),
             );
-        }
-    }
-}
-
-fn restart(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<Restart> {
-    let accepted = one_of(&RESTARTS);
-    match value {
-        Value::Str(s) => {
-            let found = Restart::from_name(&s.value());
-            if found.is_none() {
-                cx.error(
-                    s,
-                    format!(
-                        "unknown restart type `{}`{}; expected {accepted}",
-                        s.value(),
-                        did_you_mean(&s.value(), &RESTARTS)
-                    ),
-                );
-            }
-            found
-        }
-        Value::Atom(_, atom) | Value::Ident(atom) => {
-            let word = atom.to_string();
-            let suggestion = Restart::from_name(&word).map_or("transient", |_| word.as_str());
-            cx.error(
-                value,
-                format!("write `restart = \"{suggestion}\"`: the restart type is a string here"),
-            );
-            None
-        }
-        _ => {
-            cx.error(
-                at(key, value),
-                format!("expected a restart type: {accepted}, in quotes"),
-            );
-            None
-        }
-    }
-}
-
-fn shutdown(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<Shutdown> {
-    let expected = "expected a time-out in milliseconds such as `shutdown = 5000`, \
-                    `shutdown = \"brutal_kill\"` or `shutdown = \"infinity\"`";
-    match value {
-        Value::Int(n) => match n.base10_parse::<u64>() {
-            Ok(ms) => Some(Shutdown::Millis(ms)),
-            Err(_) => {
-                cx.error(
-                    n,
-                    "the shutdown time-out must fit in a u64 number of milliseconds",
-                );
-                None
-            }
-        },
-        Value::Str(s) => match s.value().as_str() {
-            "brutal_kill" => Some(Shutdown::BrutalKill),
-            "infinity" => Some(Shutdown::Infinity),
-            text if text.parse::<u64>().is_ok() => {
-                cx.error(
-                    s,
-                    format!("write the time-out as a number: `shutdown = {text}`"),
-                );
-                None
-            }
-            text => {
-                cx.error(
-                    s,
-                    format!(
-                        "unknown shutdown `{text}`{}; {expected}",
-                        did_you_mean(text, &SHUTDOWNS)
-                    ),
-                );
-                None
-            }
-        },
-        Value::Atom(_, atom) | Value::Ident(atom)
-            if SHUTDOWNS.contains(&atom.to_string().as_str()) =>
-        {
-            cx.error(
-                value,
-                format!("write `shutdown = \"{atom}\"`: it is a string here"),
-            );
-            None
-        }
-        _ => {
-            cx.error(at(key, value), expected);
-            None
-        }
-    }
-}
-
-fn string(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<LitStr> {
-    match value {
-        Value::Str(s) if s.value().is_empty() => {
-            cx.error(s, format!("`{key}` cannot be empty"));
-            None
-        }
-        Value::Str(s) => Some(s.clone()),
-        Value::Missing => {
-            cx.error(
-                key,
-                format!(
-                    "`{key}` needs a value: {}",
-                    example(&key.unraw().to_string())
-                ),
-            );
-            None
-        }
-        other => {
-            cx.error(
-                other,
-                format!(
-                    "`{key}` takes a string: {}",
-                    example(&key.unraw().to_string())
-                ),
-            );
-            None
-        }
-    }
-}
-
-fn path(s: &LitStr, cx: &mut Ctxt) -> Option<Path> {
-    match s.parse::<Path>() {
-        Ok(path) => Some(path),
-        Err(_) => {
-            cx.error(
-                s,
-                format!(
-                    "`{}` is not a path; write the crate's name, such as `crate = \"my_bough\"`",
-                    s.value()
-                ),
-            );
-            None
         }
     }
 }

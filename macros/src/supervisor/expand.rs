@@ -1,5 +1,6 @@
 //! What `supervisor!` generates: a unit struct, its `SupervisorModule` or
-//! `DynamicSupervisorModule` impl (name and `init`), and its `Child` impl.
+//! `DynamicSupervisorModule` impl (name and `init`), its `Child` impl and its `start_link`
+//! (`StartLink`, or `StartLinkArg` for a supervisor with an argument).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -7,14 +8,10 @@ use syn::Path;
 use syn::spanned::Spanned;
 
 use super::parse::{ChildEntry, Strategy, Supervisor};
-use crate::server::{restart_builder, shutdown_builder};
+use crate::shared::{default_crate, restart_builder, shutdown_builder};
 
 pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
-    let krate: Path = sup
-        .krate
-        .get()
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(::bough));
+    let krate = default_crate(sup.krate.get());
     let private = quote!(#krate::__private);
     let attrs = &sup.attrs;
     let vis = &sup.vis;
@@ -27,8 +24,23 @@ pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
             ::core::stringify!(#ident)
         )),
     };
+    // `init`'s parameter and the argument's type; `_: ()` without one.
+    let (param, arg_ty) = match &sup.arg {
+        Some(arg) => {
+            let (pat, ty) = (&arg.pat, &arg.ty);
+            (quote!(#pat: #ty), quote!(#ty))
+        }
+        None => (quote!(_: ()), quote!(())),
+    };
+    // Behind a `for<'_>`, "the argument must be Clone" is checked where the supervisor is
+    // used, not on these impls, where rustc would report it as a bare `Clone` bound; the
+    // assertion below reports it once, at the argument's type.
+    let bound = sup.arg.as_ref().map(|arg| {
+        let ty = &arg.ty;
+        quote!(where for<'__bough> #ty: #private::SupervisorArg)
+    });
 
-    let module = if sup.dynamic {
+    let (module, running, spec, start) = if sup.dynamic {
         let mut options = vec![quote!(#private::DynamicSupervisorOptions::new())];
         options.extend(sup.max_restarts.get().map(|n| quote!(.max_restarts(#n))));
         options.extend(sup.max_seconds.get().map(|n| quote!(.max_seconds(#n))));
@@ -38,19 +50,25 @@ pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
                 .get()
                 .map(|e| quote!(.extra_arguments(#e))),
         );
-        quote! {
+        let module = quote! {
             #[automatically_derived]
             #[allow(unused_qualifications)]
-            impl #private::DynamicSupervisorModule for #ident {
+            impl #private::DynamicSupervisorModule for #ident #bound {
                 fn name() -> #private::Name {
                     #private::Name::local(#name)
                 }
 
-                fn init() -> #private::DynamicSupervisorOptions {
+                fn init(#param) -> #private::DynamicSupervisorOptions {
                     #(#options)*
                 }
             }
-        }
+        };
+        (
+            module,
+            quote!(#private::DynamicSupervisor),
+            quote!(dynamic_supervisor_module_spec),
+            quote!(start_dynamic_supervisor_module),
+        )
     } else {
         let strategy = sup.strategy.get().map_or(Strategy::OneForOne, |(_, s)| *s);
         let strategy = syn::Ident::new(strategy.variant(), proc_macro2::Span::call_site());
@@ -64,28 +82,73 @@ pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
             .into_iter()
             .flatten()
             .map(|c| child(c, &krate));
-        quote! {
+        let module = quote! {
             #[automatically_derived]
             #[allow(unused_qualifications)]
-            impl #private::SupervisorModule for #ident {
+            impl #private::SupervisorModule for #ident #bound {
                 fn name() -> #private::Name {
                     #private::Name::local(#name)
                 }
 
-                fn init() -> (
+                fn init(#param) -> (
                     ::std::vec::Vec<#private::ChildSpec>,
                     #private::SupervisorOptions,
                 ) {
                     (::std::vec![#(#children),*], #(#options)*)
                 }
             }
+        };
+        (
+            module,
+            quote!(#private::Supervisor),
+            quote!(supervisor_module_spec),
+            quote!(start_supervisor_module),
+        )
+    };
+
+    let (child_spec, start_link) = match &sup.arg {
+        Some(arg) => {
+            let ty = &arg.ty;
+            let spec = quote!(#private::#spec::<Self>(arg));
+            let start_link = quote! {
+                #[automatically_derived]
+                #[allow(unused_qualifications)]
+                impl #private::StartLinkArg for #ident #bound {
+                    type Running = #running;
+
+                    fn start_link(
+                        arg: #ty,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<Self::Running, #private::StartError>,
+                    > + ::core::marker::Send {
+                        #private::#start::<Self>(arg)
+                    }
+                }
+            };
+            (spec, start_link)
         }
+        None => (
+            quote!(#private::#spec::<Self>(arg)),
+            quote! {
+                #[automatically_derived]
+                #[allow(unused_qualifications)]
+                impl #private::StartLink for #ident {
+                    type Running = #running;
+
+                    fn start_link() -> impl ::core::future::Future<
+                        Output = ::core::result::Result<Self::Running, #private::StartError>,
+                    > + ::core::marker::Send {
+                        #private::#start::<Self>(())
+                    }
+                }
+            },
+        ),
     };
-    let spec = if sup.dynamic {
-        quote!(#private::dynamic_supervisor_module_spec::<Self>())
-    } else {
-        quote!(#private::supervisor_module_spec::<Self>())
-    };
+    let assertion = sup.arg.as_ref().map(|arg| {
+        let ty = &arg.ty;
+        let check = quote_spanned!(ty.span()=> #private::assert_supervisor_arg::<#ty>());
+        quote!(const _: () = #check;)
+    });
 
     quote! {
         #(#attrs)*
@@ -96,13 +159,17 @@ pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
 
         #[automatically_derived]
         #[allow(unused_qualifications)]
-        impl #private::Child for #ident {
-            type Arg = ();
+        impl #private::Child for #ident #bound {
+            type Arg = #arg_ty;
 
-            fn child_spec(_: ()) -> #private::ChildSpec {
-                #spec
+            fn child_spec(arg: #arg_ty) -> #private::ChildSpec {
+                #child_spec
             }
         }
+
+        #start_link
+
+        #assertion
     }
 }
 

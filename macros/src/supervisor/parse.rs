@@ -1,15 +1,17 @@
-//! The syntax of `supervisor!`: one or more supervisors, each `vis [dynamic] Name { key: value, ... }`.
+//! The syntax of `supervisor!`: one or more supervisors, each
+//! `vis [dynamic] Name [(arg: Type)] { key: value, ... }`.
 
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{
-    Attribute, Expr, Ident, LitStr, Path, Token, Type, Visibility, braced, bracketed,
+    Attribute, Expr, Ident, LitStr, Pat, Path, Token, Type, Visibility, braced, bracketed,
     parenthesized, token,
 };
 
-use crate::attr::{Attr, RESTARTS, Restart, SHUTDOWNS, Shutdown};
+use crate::attr::Attr;
 use crate::ctxt::Ctxt;
+use crate::shared::{self, Restart, Shutdown, Syntax, Unit};
 use crate::suggest::{did_you_mean, one_of};
 use crate::value::{Value, skip_past_comma};
 
@@ -52,7 +54,9 @@ pub(crate) struct Supervisor {
     pub(crate) vis: Visibility,
     pub(crate) dynamic: bool,
     pub(crate) ident: Ident,
-    pub(crate) strategy: Attr<(Ident, Strategy)>,
+    /// `(config: Config)`: what `start_link` passes to `init`.
+    pub(crate) arg: Option<Arg>,
+    pub(crate) strategy: Attr<(TokenStream, Strategy)>,
     /// `strategy` was written, even if its value was wrong (already reported).
     pub(crate) strategy_written: bool,
     pub(crate) max_restarts: Attr<u32>,
@@ -62,6 +66,12 @@ pub(crate) struct Supervisor {
     pub(crate) name: Attr<LitStr>,
     pub(crate) children: Attr<Vec<ChildEntry>>,
     pub(crate) krate: Attr<Path>,
+}
+
+/// The argument of a supervisor: `init`'s parameter.
+pub(crate) struct Arg {
+    pub(crate) pat: Pat,
+    pub(crate) ty: Type,
 }
 
 pub(crate) struct ChildEntry {
@@ -93,11 +103,19 @@ fn supervisor(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Supervisor> {
     let ident: Ident = input.parse().map_err(|error| {
         syn::Error::new(error.span(), "expected a supervisor: `pub MyService { strategy: one_for_one, children: [...] }` or `pub dynamic MySup { strategy: one_for_one }`")
     })?;
+    let arg = if input.peek(token::Paren) {
+        let content;
+        parenthesized!(content in input);
+        argument(&ident, &content, cx)?
+    } else {
+        None
+    };
     let mut sup = Supervisor {
         attrs,
         vis,
         dynamic,
         ident,
+        arg,
         strategy: Attr::new("strategy"),
         strategy_written: false,
         max_restarts: Attr::new("max_restarts"),
@@ -139,6 +157,47 @@ fn supervisor(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Supervisor> {
     Ok(sup)
 }
 
+/// `(config: Config)` after the name.
+fn argument(ident: &Ident, input: ParseStream, cx: &mut Ctxt) -> syn::Result<Option<Arg>> {
+    if input.is_empty() {
+        cx.push(input.error(format!(
+            "write `{ident}` without parentheses when it takes no argument, or name its \
+             argument and type: `{ident}(config: Config)`"
+        )));
+        return Ok(None);
+    }
+    let pat = Pat::parse_single(input)?;
+    if !input.peek(Token![:]) {
+        cx.error(
+            &pat,
+            format!(
+                "name the argument and give its type, as in a function's parameter: \
+                 `{ident}(config: Config)`"
+            ),
+        );
+        while !input.is_empty() {
+            input.parse::<proc_macro2::TokenTree>()?;
+        }
+        return Ok(None);
+    }
+    input.parse::<Token![:]>()?;
+    let ty: Type = input.parse()?;
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    }
+    if !input.is_empty() {
+        let rest: TokenStream = input.parse()?;
+        cx.error(
+            rest,
+            format!(
+                "a supervisor takes one argument, as Elixir's `init/1` does; pass several in \
+                 a struct or a tuple: `{ident}((a, b): (A, B))`"
+            ),
+        );
+    }
+    Ok(Some(Arg { pat, ty }))
+}
+
 fn option(sup: &mut Supervisor, key: Ident, input: ParseStream, cx: &mut Ctxt) -> syn::Result<()> {
     let name = key.unraw().to_string();
     match name.as_str() {
@@ -150,17 +209,20 @@ fn option(sup: &mut Supervisor, key: Ident, input: ParseStream, cx: &mut Ctxt) -
             }
         }
         "max_restarts" => {
-            if let Some(n) = number(&key, &Value::parse(input)?, cx) {
+            let value = Value::parse(input)?;
+            if let Some(n) = shared::number(cx, &key, &value, Syntax::Block, Unit::Count) {
                 sup.max_restarts.set(cx, &key, n);
             }
         }
         "max_seconds" => {
-            if let Some(n) = number(&key, &Value::parse(input)?, cx) {
+            let value = Value::parse(input)?;
+            if let Some(n) = shared::number(cx, &key, &value, Syntax::Block, Unit::Seconds) {
                 sup.max_seconds.set(cx, &key, n);
             }
         }
         "max_children" => {
-            if let Some(n) = number(&key, &Value::parse(input)?, cx) {
+            let value = Value::parse(input)?;
+            if let Some(n) = shared::number(cx, &key, &value, Syntax::Block, Unit::Count) {
                 sup.max_children.set(cx, &key, n);
             }
         }
@@ -169,16 +231,15 @@ fn option(sup: &mut Supervisor, key: Ident, input: ParseStream, cx: &mut Ctxt) -
             sup.extra_arguments.set(cx, &key, expr);
         }
         "name" => {
-            if let Some(name) = string(&key, &Value::parse(input)?, cx) {
+            let value = Value::parse(input)?;
+            if let Some(name) = shared::string(cx, &key, &value, Syntax::Block) {
                 sup.name.set(cx, &key, name);
             }
         }
         "crate" => {
-            if let Some(s) = string(&key, &Value::parse(input)?, cx) {
-                match s.parse::<Path>() {
-                    Ok(path) => sup.krate.set(cx, &key, path),
-                    Err(_) => cx.error(&s, format!("`{}` is not a path; write the crate's name, such as `crate: \"my_bough\"`", s.value())),
-                }
+            let value = Value::parse(input)?;
+            if let Some(path) = shared::crate_path(cx, &key, &value, Syntax::Block) {
+                sup.krate.set(cx, &key, path);
             }
         }
         "children" => {
@@ -221,6 +282,13 @@ fn skip_to_comma_keeping_it(input: ParseStream) -> syn::Result<()> {
 fn children(list: ParseStream, cx: &mut Ctxt) -> syn::Result<Vec<ChildEntry>> {
     let mut children = Vec::new();
     while !list.is_empty() {
+        if list.peek(token::Brace) {
+            elixir_tuple(list, cx)?;
+            if !list.is_empty() {
+                list.parse::<Token![,]>()?;
+            }
+            continue;
+        }
         let (ty, arg) = if list.peek(token::Paren) {
             let pair;
             parenthesized!(pair in list);
@@ -262,6 +330,26 @@ fn children(list: ParseStream, cx: &mut Ctxt) -> syn::Result<Vec<ChildEntry>> {
     Ok(children)
 }
 
+/// `{Worker, 1}`, as Elixir writes a child with its argument: reported with the Rust
+/// spelling, then skipped so the rest of the list is still checked.
+fn elixir_tuple(list: ParseStream, cx: &mut Ctxt) -> syn::Result<()> {
+    let group: proc_macro2::Group = list.parse()?;
+    let inside = group.stream().to_string();
+    let suggestion = if inside.trim().is_empty() {
+        "(Worker, argument)".to_string()
+    } else {
+        format!("({})", inside.trim())
+    };
+    cx.error(
+        &group,
+        format!(
+            "write `{suggestion}`: a child with an argument is a Rust tuple `(Child, argument)`, \
+             Elixir's `{{Child, argument}}`; `Child::child_spec(argument)` builds its spec"
+        ),
+    );
+    Ok(())
+}
+
 fn child_overrides(child: &mut ChildEntry, input: ParseStream, cx: &mut Ctxt) -> syn::Result<()> {
     while !input.is_empty() {
         let key = Ident::parse_any(input)?;
@@ -279,17 +367,17 @@ fn child_overrides(child: &mut ChildEntry, input: ParseStream, cx: &mut Ctxt) ->
         let name = key.unraw().to_string();
         match name.as_str() {
             "restart" => {
-                if let Some(restart) = restart(&key, &value, cx) {
+                if let Some(restart) = shared::restart(cx, &key, &value, Syntax::Block) {
                     child.restart.set(cx, &key, restart);
                 }
             }
             "shutdown" => {
-                if let Some(shutdown) = shutdown(&key, &value, cx) {
+                if let Some(shutdown) = shared::shutdown(cx, &key, &value, Syntax::Block) {
                     child.shutdown.set(cx, &key, shutdown);
                 }
             }
             "id" => {
-                if let Some(id) = string(&key, &value, cx) {
+                if let Some(id) = shared::string(cx, &key, &value, Syntax::Block) {
                     child.id.set(cx, &key, id);
                 }
             }
@@ -309,35 +397,9 @@ fn child_overrides(child: &mut ChildEntry, input: ParseStream, cx: &mut Ctxt) ->
     Ok(())
 }
 
-/// A bare word, as Elixir writes atoms without their colon.
-fn word(key: &Ident, value: &Value, accepted: &[&str], cx: &mut Ctxt) -> Option<Ident> {
-    let list = one_of(accepted);
-    match value {
-        Value::Ident(ident) => Some(ident.clone()),
-        Value::Atom(_, atom) => {
-            cx.error(value, format!("write `{key}: {atom}` without the colon"));
-            None
-        }
-        Value::Str(s) => {
-            cx.error(
-                value,
-                format!("write `{key}: {}` without quotes", s.value()),
-            );
-            None
-        }
-        _ => {
-            cx.error(
-                crate::value::at(key, value),
-                format!("`{key}` takes {list}"),
-            );
-            None
-        }
-    }
-}
-
-fn strategy(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<(Ident, Strategy)> {
-    let word = word(key, value, &STRATEGIES, cx)?;
-    let strategy = match word.to_string().as_str() {
+fn strategy(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<(TokenStream, Strategy)> {
+    let (name, word) = shared::word(cx, key, value, Syntax::Block, &STRATEGIES)?;
+    let strategy = match name.as_str() {
         "one_for_one" => Strategy::OneForOne,
         "one_for_all" => Strategy::OneForAll,
         "rest_for_one" => Strategy::RestForOne,
@@ -358,91 +420,4 @@ fn strategy(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<(Ident, Strateg
         }
     };
     Some((word, strategy))
-}
-
-fn restart(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<Restart> {
-    let word = word(key, value, &RESTARTS, cx)?;
-    let found = Restart::from_name(&word.to_string());
-    if found.is_none() {
-        cx.error(
-            &word,
-            format!(
-                "unknown restart type `{word}`{}; expected {}",
-                did_you_mean(&word.to_string(), &RESTARTS),
-                one_of(&RESTARTS)
-            ),
-        );
-    }
-    found
-}
-
-fn shutdown(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<Shutdown> {
-    let expected =
-        "expected a time-out in milliseconds such as `shutdown: 5000`, `brutal_kill` or `infinity`";
-    if let Value::Int(n) = value {
-        return match n.base10_parse::<u64>() {
-            Ok(ms) => Some(Shutdown::Millis(ms)),
-            Err(_) => {
-                cx.error(
-                    n,
-                    "the shutdown time-out must fit in a u64 number of milliseconds",
-                );
-                None
-            }
-        };
-    }
-    let word = word(key, value, &SHUTDOWNS, cx)?;
-    match word.to_string().as_str() {
-        "brutal_kill" => Some(Shutdown::BrutalKill),
-        "infinity" => Some(Shutdown::Infinity),
-        other => {
-            cx.error(
-                &word,
-                format!(
-                    "unknown shutdown `{other}`{}; {expected}",
-                    did_you_mean(other, &SHUTDOWNS)
-                ),
-            );
-            None
-        }
-    }
-}
-
-fn number<N: std::str::FromStr>(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<N>
-where
-    N::Err: std::fmt::Display,
-{
-    match value {
-        Value::Int(n) => match n.base10_parse::<N>() {
-            Ok(n) => Some(n),
-            Err(error) => {
-                cx.error(n, format!("`{key}`: {error}"));
-                None
-            }
-        },
-        _ => {
-            cx.error(
-                crate::value::at(key, value),
-                format!("`{key}` takes a whole number, such as `{key}: 3`"),
-            );
-            None
-        }
-    }
-}
-
-fn string(key: &Ident, value: &Value, cx: &mut Ctxt) -> Option<LitStr> {
-    match value {
-        Value::Str(s) if s.value().is_empty() => {
-            cx.error(s, format!("`{key}` cannot be empty"));
-            None
-        }
-        Value::Str(s) => Some(s.clone()),
-        _ => {
-            cx.error(
-                crate::value::at(key, value),
-                format!("`{key}` takes a string, such as `{key}: \"loader\"`"),
-            );
-            None
-        }
-    }
 }

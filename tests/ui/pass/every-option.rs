@@ -66,6 +66,6 @@ fn main() {
     assert_eq!(Killed::child_spec(()).shutdown_type(), Shutdown::BrutalKill);
     assert_eq!(Patient::child_spec(1).shutdown_type(), Shutdown::Infinity);
     assert_eq!(<Workers as SupervisorModule>::name().to_string(), "every_option_workers");
-    let (children, _) = Workers::init();
+    let (children, _) = Workers::init(());
     assert_eq!(children.len(), 4);
 }

@@ -24,7 +24,7 @@ supervisor! {
 }
 
 fn main() {
-    let (children, _) = Root::init();
+    let (children, _) = Root::init(());
     assert_eq!(children.len(), 3);
     let _: fn() -> ChildSpec = || Leaf::child_spec(());
 }

@@ -1,0 +1,17 @@
+use bough::prelude::*;
+
+#[gen_server]
+pub struct Worker;
+
+#[gen_server]
+impl GenServer for Worker {
+    async fn init(_: u32) -> Init<Self> {
+        Init::Ok(Worker)
+    }
+}
+
+supervisor! {
+    pub Sup { strategy: one_for_one, children: [(Worker, 1) { shutdown: 2s }] }
+}
+
+fn main() {}

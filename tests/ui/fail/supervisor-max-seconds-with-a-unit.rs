@@ -1,0 +1,7 @@
+use bough::prelude::*;
+
+supervisor! {
+    pub Sup { strategy: one_for_one, max_seconds: 5ms, children: [] }
+}
+
+fn main() {}

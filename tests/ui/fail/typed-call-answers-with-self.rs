@@ -1,0 +1,19 @@
+use bough::prelude::*;
+
+pub struct Room {
+    members: Vec<String>,
+}
+
+#[gen_server]
+impl Room {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Room { members: Vec::new() })
+    }
+
+    #[call]
+    async fn snapshot(&self) -> Self {
+        Room { members: self.members.clone() }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use bough::prelude::*;
+
+pub struct Room {
+    members: Vec<String>,
+}
+
+#[gen_server]
+impl Room {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Room { members: Vec::new() })
+    }
+
+    #[cast(timeout = 5000)]
+    async fn join(&mut self, user: String) {
+        self.members.push(user);
+    }
+}
+
+fn main() {}

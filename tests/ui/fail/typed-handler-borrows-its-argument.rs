@@ -1,0 +1,19 @@
+use bough::prelude::*;
+
+pub struct Room {
+    members: Vec<String>,
+}
+
+#[gen_server]
+impl Room {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Room { members: Vec::new() })
+    }
+
+    #[cast]
+    async fn join(&mut self, user: &str) {
+        self.members.push(user.to_string());
+    }
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use bough::prelude::*;
+
+pub struct Room {
+    members: Vec<String>,
+}
+
+#[gen_server]
+impl Room {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Room { members: Vec::new() })
+    }
+
+    #[call]
+    async fn count() -> usize {
+        0
+    }
+}
+
+fn main() {}

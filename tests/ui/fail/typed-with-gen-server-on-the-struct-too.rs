@@ -1,0 +1,20 @@
+use bough::prelude::*;
+
+#[gen_server(name = "room")]
+pub struct Room {
+    members: Vec<String>,
+}
+
+#[gen_server]
+impl Room {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Room { members: Vec::new() })
+    }
+
+    #[cast]
+    async fn join(&mut self, user: String) {
+        self.members.push(user);
+    }
+}
+
+fn main() {}
