@@ -139,6 +139,15 @@ pub trait DynamicSupervisorModule: Child + Sized {
         async move { find_dynamic::<Self>()?.start_child(spec).await }
     }
 
+    /// `DynamicSupervisor.start_child(__MODULE__, spec)` for a spec that starts a server of
+    /// type `S`, answered with its typed handle (see
+    /// [`DynamicSupervisor::start_server`]).
+    fn start_server<S: GenServer>(
+        spec: ChildSpec,
+    ) -> impl Future<Output = Result<Server<S>, StartError>> + Send {
+        async move { find_dynamic::<Self>()?.start_server::<S>(spec).await }
+    }
+
     /// `DynamicSupervisor.terminate_child(__MODULE__, pid)`.
     fn terminate_child(pid: Pid) -> impl Future<Output = Result<(), ChildError>> + Send {
         async move { find_dynamic::<Self>()?.terminate_child(pid).await }

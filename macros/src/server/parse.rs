@@ -33,12 +33,15 @@ pub(crate) enum Form {
     Typed,
 }
 
-pub(crate) const CALLBACKS: [&str; 6] = [
+pub(crate) const CALLBACKS: [&str; 9] = [
     "init",
     "handle_call",
     "handle_cast",
     "handle_info",
     "handle_continue",
+    "handle_down",
+    "handle_exit",
+    "handle_timeout",
     "terminate",
 ];
 
@@ -51,6 +54,9 @@ pub(crate) enum CallbackKind {
     HandleCast,
     HandleInfo,
     HandleContinue,
+    HandleDown,
+    HandleExit,
+    HandleTimeout,
     Terminate,
 }
 
@@ -62,6 +68,9 @@ impl CallbackKind {
             "handle_cast" => CallbackKind::HandleCast,
             "handle_info" => CallbackKind::HandleInfo,
             "handle_continue" => CallbackKind::HandleContinue,
+            "handle_down" => CallbackKind::HandleDown,
+            "handle_exit" => CallbackKind::HandleExit,
+            "handle_timeout" => CallbackKind::HandleTimeout,
             "terminate" => CallbackKind::Terminate,
             _ => return None,
         })

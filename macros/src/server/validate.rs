@@ -42,7 +42,7 @@ pub(crate) struct Inferred {
 }
 
 /// Names the typed form generates on the server type, so no request may take them.
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 13] = [
     "init",
     "start_link",
     "child_spec",
@@ -52,6 +52,9 @@ const RESERVED: [&str; 10] = [
     "handle_cast",
     "handle_info",
     "handle_continue",
+    "handle_down",
+    "handle_exit",
+    "handle_timeout",
     "terminate",
 ];
 
@@ -283,6 +286,15 @@ fn check_callback(
                 inferred.continuation = owned(continuation, "Continue", is_declared, cx);
             }
         }
+        CallbackKind::HandleDown => {
+            message_params::<1>(callback, "down: Down", cx);
+        }
+        CallbackKind::HandleExit => {
+            message_params::<2>(callback, "pid: Pid, reason: ExitReason", cx);
+        }
+        CallbackKind::HandleTimeout => {
+            message_params::<0>(callback, "", cx);
+        }
         CallbackKind::Terminate => {
             message_params::<1>(callback, "reason: &ExitReason", cx);
         }
@@ -304,7 +316,11 @@ fn message_params<'a, const N: usize>(
     if !mutable_ref || rest.len() != N {
         cx.error(
             &callback.f.sig,
-            format!("`{name}` is written `async fn {name}(&mut self, {shape})`"),
+            if shape.is_empty() {
+                format!("`{name}` is written `async fn {name}(&mut self)`")
+            } else {
+                format!("`{name}` is written `async fn {name}(&mut self, {shape})`")
+            },
         );
         return None;
     }
