@@ -3,7 +3,7 @@
 use std::any::type_name;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -161,17 +161,18 @@ impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
 
 /// The next message, or `None` if none came within `idle`. A message already queued wins
 /// over an expired time-out, so a zero time-out fires only on an empty mailbox.
+///
+/// The timer is boxed: every server's task holds room for this future, and most servers
+/// never use an idle time-out.
 async fn recv_within<M>(mailbox: &Mailbox<M>, idle: Duration) -> Option<Event<M>> {
-    let mut sleep = pin!(
-        Instant::now()
-            .checked_add(idle)
-            .map(tokio::time::sleep_until)
-    );
+    let mut sleep = Instant::now()
+        .checked_add(idle)
+        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
     std::future::poll_fn(|cx| {
         if let Poll::Ready(event) = mailbox.poll_recv(cx) {
             return Poll::Ready(Some(event));
         }
-        match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+        match sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(None),
             _ => Poll::Pending,
         }

@@ -127,34 +127,34 @@ impl Exit {
 
 /// Steps 4-6 of an exit. Runs when finished, or at the latest when dropped, so that every
 /// way a process ends is announced exactly once.
+///
+/// Kept small: every process's task holds one.
 struct ExitNotice {
     pid: Pid,
     control: ProcessRef,
     birth: Option<Birth>,
     parent: Option<ProcessRef>,
-    waiter: Option<ReplyTo<()>>,
-    after: Option<Box<dyn FnOnce() + Send>>,
-    not_started: Option<(ReplyTo<Result<(), StartError>>, StartError)>,
 }
 
 impl ExitNotice {
-    fn take_exit(&mut self, exit: Exit) {
-        self.waiter = exit.waiter;
-        self.after = exit.after;
-        self.not_started = exit.not_started;
-    }
-
-    fn finish(&mut self) {
+    /// Announces the exit; `exit` says who else to answer (none when the task was aborted).
+    fn finish(&mut self, exit: Option<Exit>) {
         let Some(birth) = self.birth.take() else {
             return;
         };
         drop(birth);
         control::remove(self.pid);
         let reason = self.control.publish();
-        if let Some(after) = self.after.take() {
+        let Exit {
+            waiter,
+            after,
+            not_started,
+            ..
+        } = exit.unwrap_or_else(|| Exit::new(reason.clone(), None));
+        if let Some(after) = after {
             after();
         }
-        match self.not_started.take() {
+        match not_started {
             Some((ack, error)) => ack.reply(Err(error)),
             None => {
                 if let Some(parent) = self.parent.take() {
@@ -162,7 +162,7 @@ impl ExitNotice {
                 }
             }
         }
-        if let Some(waiter) = self.waiter.take() {
+        if let Some(waiter) = waiter {
             waiter.reply(());
         }
     }
@@ -170,11 +170,13 @@ impl ExitNotice {
 
 impl Drop for ExitNotice {
     fn drop(&mut self) {
-        self.finish();
+        self.finish(None);
     }
 }
 
-type Reaping = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// The wait for a process's orphans, and how its body ended; boxed, since few processes
+/// leave orphans.
+type Reaping = Pin<Box<(Pin<Box<dyn Future<Output = ()> + Send>>, Option<Exit>)>>;
 
 pin_project! {
     /// A process's task: its body, then the reaping of what it leaves behind, then its
@@ -189,25 +191,25 @@ pin_project! {
     impl<F> PinnedDrop for Process<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let Some(mut notice) = this.notice.take() else {
+            let Some(mut notice) = this.notice.take().filter(|n| n.birth.is_some()) else {
                 return;
             };
             // The task was aborted: killed, or dropped with its runtime.
             let reason = notice.control.decide_exit(ExitReason::Killed);
             this.body.clear();
-            {
+            let exit = {
                 // Children held by the body or the reaping become this process's orphans.
                 let _scope = enter(notice.pid);
-                this.reaping.take();
-            }
+                this.reaping.take().and_then(|mut reaping| reaping.1.take())
+            };
             let orphans = notice.control.take_orphans();
             if orphans.is_empty() {
-                notice.finish();
+                notice.finish(exit);
                 return;
             }
             let reaper = async move {
                 reap(orphans, reason).await;
-                notice.finish();
+                notice.finish(exit);
             };
             // Without a runtime to reap on, dropping the orphans kills them and the notice
             // is sent at once.
@@ -226,25 +228,46 @@ impl<F: Future<Output = Exit>> Future for Process<F> {
         let Some(notice) = this.notice.as_mut() else {
             return Poll::Ready(());
         };
-        if this.reaping.is_none() {
-            let exit = std::task::ready!(this.body.poll(cx));
-            let reason = notice.control.decide_exit(exit.reason.clone());
-            notice.take_exit(exit);
-            let orphans = notice.control.take_orphans();
-            if !orphans.is_empty() {
-                *this.reaping = Some(Box::pin(reap(orphans, reason)));
+        let exit = match this.reaping.as_mut() {
+            None => {
+                let exit = std::task::ready!(this.body.poll(cx));
+                let reason = notice.control.decide_exit(exit.reason.clone());
+                let orphans = notice.control.take_orphans();
+                if orphans.is_empty() {
+                    Some(exit)
+                } else {
+                    let reaping: Pin<Box<dyn Future<Output = ()> + Send>> =
+                        Box::pin(reap(orphans, reason));
+                    *this.reaping = Some(Box::pin((reaping, Some(exit))));
+                    return self_poll_reaping(this.reaping, notice, cx);
+                }
             }
-        }
-        if let Some(reaping) = this.reaping.as_mut() {
-            let _scope = enter(notice.pid);
-            std::task::ready!(reaping.as_mut().poll(cx));
-            *this.reaping = None;
-        }
+            Some(_) => return self_poll_reaping(this.reaping, notice, cx),
+        };
         if let Some(mut notice) = this.notice.take() {
-            notice.finish();
+            notice.finish(exit);
         }
         Poll::Ready(())
     }
+}
+
+/// Polls the reaping of a process's orphans; once it is done, announces the exit.
+fn self_poll_reaping(
+    reaping: &mut Option<Reaping>,
+    notice: &mut ExitNotice,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let Some(state) = reaping.as_mut() else {
+        return Poll::Ready(());
+    };
+    {
+        let _scope = enter(notice.pid);
+        std::task::ready!(state.0.as_mut().poll(cx));
+    }
+    let exit = state.1.take();
+    *reaping = None;
+    notice.finish(exit);
+    Poll::Ready(())
 }
 
 /// Stops `children` (each by its shutdown, with `reason`) and waits until all have ended.
@@ -534,9 +557,6 @@ where
             control: control.clone(),
             birth: Some(birth),
             parent,
-            waiter: None,
-            after: None,
-            not_started: None,
         }),
     });
     control.set_abort(join.abort_handle());

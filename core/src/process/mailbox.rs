@@ -292,6 +292,12 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
             }
             other => other,
         };
+        if !matches!(state.life, Life::Running) && !matches!(signal, Signal::Kill) {
+            // Already on its way out: only a kill can hurry it.
+            drop(state);
+            drop(gone);
+            return;
+        }
         match signal {
             Signal::Kill => self.kill_locked(state, ExitReason::Killed),
             Signal::Exit(reason) if Some(from) == self.parent => {
