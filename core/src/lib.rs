@@ -83,6 +83,7 @@ mod process;
 mod registry;
 mod reply;
 pub mod supervisor;
+mod sync;
 
 pub use child_spec::{Child, ChildId, ChildSpec, ChildType, Restart, Shutdown};
 pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};

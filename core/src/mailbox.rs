@@ -10,11 +10,11 @@
 //! by its callers and its children at once; a lock that puts a thread to sleep at the first
 //! contention cost a fifth of the start rate of a dynamic supervisor on two cores.
 
-use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
 use crate::exit::ExitReason;
+use crate::sync::{Mutex, MutexGuard};
 
 pub(crate) struct Mailbox<M> {
     state: Mutex<State<M>>,
