@@ -180,6 +180,10 @@ impl<M> Mailbox<M> {
     }
 }
 
+#[cfg(all(test, loom))]
+#[path = "loom_mailbox.rs"]
+mod loom_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;
