@@ -13,8 +13,8 @@
 //! set stayed flat (the mean of the last quarter of the samples against the first). It
 //! exits non-zero on any violation, after saying what it saw.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bough::prelude::*;
@@ -32,7 +32,11 @@ const EVENTS_PER_REPORT: u64 = 100_000;
 const TOLD_TO_PANIC: &str = "soak: told to panic";
 
 struct Worker {
+    /// How long `terminate` takes when the supervisor stops the worker.
     terminate_takes: Duration,
+    /// The worker was told to exit (or panic): its `terminate` is quick, so that callers
+    /// queued behind it learn of the exit at once.
+    exiting: bool,
 }
 
 enum Cmd {
@@ -53,19 +57,26 @@ impl GenServer for Worker {
     async fn init(terminate_ms: u64) -> Init<Self> {
         Init::Ok(Worker {
             terminate_takes: Duration::from_millis(terminate_ms),
+            exiting: false,
         })
     }
 
     async fn handle_call(&mut self, cmd: Cmd, _from: ReplyTo<u64>) -> Reply<Self> {
         match cmd {
             Cmd::Work(n) => Reply::Reply(n.wrapping_add(1)),
-            Cmd::Exit(reason) => Reply::Stop(reason),
-            Cmd::Panic => panic!("{TOLD_TO_PANIC}"),
+            Cmd::Exit(reason) => {
+                self.exiting = true;
+                Reply::Stop(reason)
+            }
+            Cmd::Panic => {
+                self.exiting = true;
+                panic!("{TOLD_TO_PANIC}")
+            }
         }
     }
 
     async fn terminate(&mut self, _reason: &ExitReason) {
-        if !self.terminate_takes.is_zero() {
+        if !self.exiting && !self.terminate_takes.is_zero() {
             tokio::time::sleep(self.terminate_takes).await;
         }
     }
@@ -160,7 +171,20 @@ fn tree(rng: &mut Rng) -> Vec<ChildSpec> {
                     Strategy::RestForOne
                 };
                 let workers: Vec<_> = (0..STATIC_WORKERS)
-                    .map(|i| rng.worker_spec(format!("w{i}"), static_name(m, i)))
+                    .map(|i| {
+                        let (id, name) = (format!("w{i}"), static_name(m, i));
+                        if i >= STATIC_WORKERS - 2 {
+                            // The newest two overrun their 20 ms shutdown by far, and are
+                            // stopped first: a middle with 30 ms to stop is killed while it
+                            // is stopping the second of them, at every final stop.
+                            ChildSpec::worker::<Worker>(5_000)
+                                .id(id)
+                                .name(name)
+                                .shutdown(Shutdown::millis(20))
+                        } else {
+                            rng.worker_spec(id, name)
+                        }
+                    })
                     .collect();
                 Supervisor::child_spec(
                     workers,
@@ -271,9 +295,23 @@ async fn middle_down(rng: &mut Rng, top: &Supervisor) {
         }
     } else {
         let _ = top.terminate_child(id).await;
-        let _ = top.restart_child(id).await;
+        // Once `terminate_child` returned, nothing of the old middle may hold a name.
+        if let Err(ChildError::Start(StartError::FailedToStartChild { id: child, reason })) =
+            top.restart_child(id).await
+            && let StartError::AlreadyStarted(pid) = *reason
+        {
+            let mut orphans = ORPHANS.lock().unwrap_or_else(|p| p.into_inner());
+            orphans.0 += 1;
+            orphans.1.get_or_insert_with(|| {
+                format!("{id} after terminate_child: its child {child} is still running as {pid}")
+            });
+        }
     }
 }
+
+/// Restarts of a terminated middle that failed because a process of the old middle still
+/// held its name: how many, and the first.
+static ORPHANS: Mutex<(u64, Option<String>)> = Mutex::new((0, None));
 
 /// Which middles are registered right now, e.g. `m0+ m1- m2+ m3+`: a middle that stays
 /// down while the top restarts it shows the tree has stopped doing work.
@@ -427,6 +465,12 @@ async fn main() {
         if let Err(error) = driver.await {
             violations.push(format!("a driver failed: {error}"));
         }
+    }
+    if let (count @ 1.., Some(first)) = &*ORPHANS.lock().unwrap_or_else(|p| p.into_inner()) {
+        violations.push(format!(
+            "{count} restarts of a terminated middle failed: a process of the old one still \
+             held a name (first: {first})"
+        ));
     }
     if stuck.load(Ordering::Relaxed) {
         violations.push("a request took over 10 s".to_string());
