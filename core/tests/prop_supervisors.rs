@@ -1,8 +1,9 @@
 //! `Supervisor` and `DynamicSupervisor` against a small reference model of OTP's rules
 //! (items 21-46 of otp-semantics.md and its "Details confirmed"), as property-based
 //! state-machine tests: random sequences of child exits (every reason for every restart
-//! type), terminate/restart/delete/start_child, failing restarts, time passing under the
-//! paused clock, and a final stop. After every step the test compares `which_children`,
+//! type), terminate/restart/delete/start_child, failing and ignored (re)starts, children
+//! stopped by a brutal kill, by `:shutdown`, or killed when a slow `terminate` overruns its
+//! shutdown time, time passing under the paused clock, and a final stop. After every step the test compares `which_children`,
 //! `count_children`, the `init`s and `terminate`s the workers recorded, and the
 //! supervisor's fate with the model's.
 //!
@@ -117,13 +118,13 @@ impl Lab {
         Name::local(format!("prop-{}-{key}", self.prefix))
     }
 
-    fn spec(&self, key: usize, restart: Restart, brutal: bool) -> ChildSpec {
-        let shutdown = if brutal {
-            Shutdown::BrutalKill
-        } else {
-            Shutdown::millis(5000)
+    fn spec(&self, key: usize, restart: Restart, stop: Stop) -> ChildSpec {
+        let shutdown = match stop {
+            Stop::Brutal => Shutdown::BrutalKill,
+            Stop::Clean => Shutdown::millis(5000),
+            Stop::Slow => Shutdown::millis(SLOW_SHUTDOWN_MS),
         };
-        ChildSpec::worker::<Worker>((key, self.clone()))
+        ChildSpec::worker::<Worker>((key, self.clone(), stop == Stop::Slow))
             .id(format!("c{key}"))
             .name(self.name(key))
             .restart(restart)
@@ -144,13 +145,34 @@ impl Lab {
     }
 }
 
+/// How a child stops when its supervisor stops it (item 31).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// `:brutal_kill`: killed at once, no `terminate`.
+    Brutal,
+    /// A shutdown time its `terminate` keeps: `terminate(:shutdown)` runs.
+    Clean,
+    /// A shutdown time of [`SLOW_SHUTDOWN_MS`] that its `terminate` overruns forever: it is
+    /// killed when the time is up, and its `terminate` never finishes.
+    Slow,
+}
+
+const SLOW_SHUTDOWN_MS: u64 = 100;
+
+fn stop() -> impl Strategy<Value = Stop> {
+    prop_oneof![Just(Stop::Brutal), Just(Stop::Clean), Just(Stop::Slow)]
+}
+
 struct Worker {
     key: usize,
     lab: Lab,
+    slow: bool,
+    /// Told to exit: its own `terminate` is quick, whatever `slow` says.
+    exiting: bool,
 }
 
 impl GenServer for Worker {
-    type Args = (usize, Lab);
+    type Args = (usize, Lab, bool);
     /// Exit with this reason.
     type Call = Why;
     type Reply = ();
@@ -158,7 +180,7 @@ impl GenServer for Worker {
     type Info = Never;
     type Continue = Never;
 
-    async fn init((key, lab): (usize, Lab)) -> Init<Self> {
+    async fn init((key, lab, slow): (usize, Lab, bool)) -> Init<Self> {
         let mut state = lab.lock();
         if state.ignore.remove(&key) {
             state.events.push(Ev::InitIgnored(key));
@@ -172,10 +194,16 @@ impl GenServer for Worker {
         state.events.push(Ev::Init(key));
         state.pids.insert(key, self_pid());
         drop(state);
-        Init::Ok(Worker { key, lab })
+        Init::Ok(Worker {
+            key,
+            lab,
+            slow,
+            exiting: false,
+        })
     }
 
     async fn handle_call(&mut self, why: Why, _from: ReplyTo<()>) -> Reply<Self> {
+        self.exiting = true;
         if why == Why::Panic {
             panic!("worker {} told to panic", self.key);
         }
@@ -183,6 +211,9 @@ impl GenServer for Worker {
     }
 
     async fn terminate(&mut self, reason: &ExitReason) {
+        if self.slow && !self.exiting {
+            std::future::pending::<()>().await;
+        }
         self.lab
             .lock()
             .events
@@ -217,6 +248,43 @@ fn restarts_after(restart: Restart, why: Why) -> bool {
         Restart::Permanent => true,
         Restart::Transient => !why.is_clean(),
         Restart::Temporary => false,
+    }
+}
+
+/// What the next `init`s of each child will do, as the steps set them.
+#[derive(Debug, Default)]
+struct Plans {
+    /// How many of each child's next inits fail.
+    fails: HashMap<usize, u32>,
+    /// Children whose next init returns `Ignore`.
+    ignore: HashSet<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Started {
+    Ok,
+    Failed,
+    Ignored,
+}
+
+impl Plans {
+    /// One `init` of child `key`, as the worker runs it.
+    fn start(&mut self, key: usize, events: &mut Vec<Ev>) -> Started {
+        if self.ignore.remove(&key) {
+            events.push(Ev::InitIgnored(key));
+            return Started::Ignored;
+        }
+        match self.fails.get_mut(&key).filter(|n| **n > 0) {
+            Some(fails) => {
+                *fails -= 1;
+                events.push(Ev::InitFailed(key));
+                Started::Failed
+            }
+            None => {
+                events.push(Ev::Init(key));
+                Started::Ok
+            }
+        }
     }
 }
 
@@ -291,10 +359,11 @@ fn run_case(body: impl Future<Output = Result<(), TestCaseError>>) -> Result<(),
         .block_on(body)
 }
 
-/// Lets every task run until none can: on the paused clock, time moves (by 1 ms) only
-/// once the runtime is idle.
-async fn quiesce() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
+/// Lets every task run until none can, `busy_ms` being how long the model says the
+/// supervisor spends waiting for slow children to stop: on the paused clock, time moves
+/// only while the runtime is idle, straight to the next timer.
+async fn quiesce(busy_ms: u64) {
+    tokio::time::sleep(Duration::from_millis(busy_ms + 1)).await;
 }
 
 fn elapsed_ms(t0: Instant) -> u64 {
@@ -365,7 +434,9 @@ enum Step {
     Terminate(usize),
     RestartChild(usize),
     Delete(usize),
-    Start(usize, Restart, bool),
+    /// The next init of child `c{n}` returns `Ignore`.
+    IgnoreNext(usize),
+    Start(usize, Restart, Stop),
     /// Milliseconds pass.
     Advance(u64),
 }
@@ -374,10 +445,11 @@ fn static_step() -> impl Strategy<Value = Step> {
     prop_oneof![
         6 => (0..IDS, why()).prop_map(|(n, why)| Step::Exit(n, why)),
         2 => (0..IDS, 1..5u32).prop_map(|(n, fails)| Step::FailInits(n, fails)),
+        1 => (0..IDS).prop_map(Step::IgnoreNext),
         1 => (0..IDS).prop_map(Step::Terminate),
         1 => (0..IDS).prop_map(Step::RestartChild),
         1 => (0..IDS).prop_map(Step::Delete),
-        1 => (0..IDS, restart(), any::<bool>()).prop_map(|(n, r, b)| Step::Start(n, r, b)),
+        1 => (0..IDS, restart(), stop()).prop_map(|(n, r, s)| Step::Start(n, r, s)),
         3 => advance().prop_map(Step::Advance),
     ]
 }
@@ -387,7 +459,7 @@ struct StaticCase {
     strategy: Restarts,
     max_restarts: u32,
     max_seconds: u64,
-    children: Vec<(Restart, bool)>,
+    children: Vec<(Restart, Stop)>,
     steps: Vec<Step>,
 }
 
@@ -400,7 +472,7 @@ fn static_case() -> impl Strategy<Value = StaticCase> {
         ],
         0..5u32,
         1..=5u64,
-        proptest::collection::vec((restart(), any::<bool>()), 1..=4),
+        proptest::collection::vec((restart(), stop()), 1..=4),
         proptest::collection::vec(static_step(), 1..30),
     )
         .prop_map(
@@ -425,7 +497,7 @@ enum Is {
 struct SChild {
     key: usize,
     restart: Restart,
-    brutal: bool,
+    stop: Stop,
     is: Is,
 }
 
@@ -436,8 +508,11 @@ struct StaticModel {
     intensity: ModelIntensity,
     /// In start order.
     children: Vec<SChild>,
-    fails: HashMap<usize, u32>,
+    plans: Plans,
     events: Vec<Ev>,
+    /// The paused clock, in ms since the case began: read at each step, and moved on by
+    /// every slow child the supervisor has to kill.
+    now: u64,
     alive: bool,
 }
 
@@ -446,25 +521,19 @@ impl StaticModel {
         self.children.iter().position(|c| c.key == key)
     }
 
-    fn try_start(&mut self, key: usize) -> bool {
-        match self.fails.get_mut(&key).filter(|n| **n > 0) {
-            Some(fails) => {
-                *fails -= 1;
-                self.events.push(Ev::InitFailed(key));
-                false
-            }
-            None => {
-                self.events.push(Ev::Init(key));
-                true
-            }
-        }
+    fn try_start(&mut self, key: usize) -> Started {
+        self.plans.start(key, &mut self.events)
     }
 
-    /// Item 31: `:shutdown` and wait, or kill at once (no `terminate`).
+    /// Item 31: kill at once, or `:shutdown` and wait (and kill when the time is up).
     fn terminate_at(&mut self, at: usize) {
         let child = &mut self.children[at];
-        if child.is == Is::Running && !child.brutal {
-            self.events.push(Ev::Terminate(child.key, Why::Shutdown));
+        if child.is == Is::Running {
+            match child.stop {
+                Stop::Brutal => {}
+                Stop::Clean => self.events.push(Ev::Terminate(child.key, Why::Shutdown)),
+                Stop::Slow => self.now += SLOW_SHUTDOWN_MS,
+            }
         }
         child.is = Is::Undefined;
     }
@@ -485,19 +554,20 @@ impl StaticModel {
             if self.children[at].is == Is::Running {
                 continue;
             }
-            if self.try_start(self.children[at].key) {
-                self.children[at].is = Is::Running;
-            } else {
-                return Some(at);
+            match self.try_start(self.children[at].key) {
+                Started::Ok => self.children[at].is = Is::Running,
+                // Items 6 and 35: kept, not running.
+                Started::Ignored => self.children[at].is = Is::Undefined,
+                Started::Failed => return Some(at),
             }
         }
         None
     }
 
     /// Items 25-29: restart by the strategy, retrying failed starts, each try counted.
-    fn restart(&mut self, mut at: usize, now: u64) {
+    fn restart(&mut self, mut at: usize) {
         loop {
-            if !self.intensity.add(now) {
+            if !self.intensity.add(self.now) {
                 self.terminate_from(0);
                 self.alive = false;
                 return;
@@ -505,11 +575,16 @@ impl StaticModel {
             let failed = match self.strategy {
                 Restarts::OneForOne => {
                     let key = self.children[at].key;
-                    if self.try_start(key) {
-                        self.children[at].is = Is::Running;
-                        None
-                    } else {
-                        Some(at)
+                    match self.try_start(key) {
+                        Started::Ok => {
+                            self.children[at].is = Is::Running;
+                            None
+                        }
+                        Started::Ignored => {
+                            self.children[at].is = Is::Undefined;
+                            None
+                        }
+                        Started::Failed => Some(at),
                     }
                 }
                 Restarts::OneForAll | Restarts::RestForOne => {
@@ -532,7 +607,7 @@ impl StaticModel {
         }
     }
 
-    fn exit(&mut self, at: usize, why: Why, now: u64) {
+    fn exit(&mut self, at: usize, why: Why) {
         let key = self.children[at].key;
         self.events.push(Ev::Terminate(key, why));
         self.children[at].is = Is::Undefined;
@@ -542,7 +617,7 @@ impl StaticModel {
             }
             return;
         }
-        self.restart(at, now);
+        self.restart(at);
     }
 
     fn count(&self) -> ChildCount {
@@ -619,7 +694,7 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
         .children
         .iter()
         .enumerate()
-        .map(|(key, &(restart, brutal))| lab.spec(key, restart, brutal))
+        .map(|(key, &(restart, stop))| lab.spec(key, restart, stop))
         .collect();
     let options = SupervisorOptions::new(case.strategy)
         .max_restarts(case.max_restarts)
@@ -638,12 +713,13 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
             .map(|key| SChild {
                 key,
                 restart: case.children[key].0,
-                brutal: case.children[key].1,
+                stop: case.children[key].1,
                 is: Is::Running,
             })
             .collect(),
-        fails: HashMap::new(),
+        plans: Plans::default(),
         events: (0..case.children.len()).map(Ev::Init).collect(),
+        now: 0,
         alive: true,
     };
     check_events(
@@ -658,7 +734,8 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
         if !model.alive {
             break;
         }
-        let now = elapsed_ms(t0);
+        model.now = elapsed_ms(t0);
+        let step_began = model.now;
         let answer = match *step {
             Step::Exit(key, why) => {
                 let Some(at) = model
@@ -668,12 +745,17 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
                     continue;
                 };
                 let _ = gen_server::call::<Worker>(lab.name(key), why).await;
-                model.exit(at, why, now);
+                model.exit(at, why);
                 None
             }
             Step::FailInits(key, fails) => {
                 lab.lock().fails.insert(key, fails);
-                model.fails.insert(key, fails);
+                model.plans.fails.insert(key, fails);
+                continue;
+            }
+            Step::IgnoreNext(key) => {
+                lab.lock().ignore.insert(key);
+                model.plans.ignore.insert(key);
                 continue;
             }
             Step::Terminate(key) => {
@@ -699,11 +781,15 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
                         match is {
                             Is::Running => Answer::Running,
                             Is::Restarting => Answer::Restarting,
-                            Is::Undefined if model.try_start(key) => {
-                                model.children[at].is = Is::Running;
-                                Answer::Ok
-                            }
-                            Is::Undefined => Answer::StartFailed,
+                            Is::Undefined => match model.try_start(key) {
+                                Started::Ok => {
+                                    model.children[at].is = Is::Running;
+                                    Answer::Ok
+                                }
+                                // Item 35: `{:ok, :undefined}`.
+                                Started::Ignored => Answer::Ok,
+                                Started::Failed => Answer::StartFailed,
+                            },
                         }
                     }
                 };
@@ -724,21 +810,35 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
                 };
                 Some((got, want))
             }
-            Step::Start(key, restart, brutal) => {
-                let got = start_answer(sup.start_child(lab.spec(key, restart, brutal)).await);
+            Step::Start(key, restart, stop) => {
+                let got = start_answer(sup.start_child(lab.spec(key, restart, stop)).await);
                 let want = match model.position(key) {
                     Some(at) if model.children[at].is == Is::Running => Answer::AlreadyStarted,
                     Some(_) => Answer::AlreadyPresent,
-                    None if model.try_start(key) => {
-                        model.children.push(SChild {
-                            key,
-                            restart,
-                            brutal,
-                            is: Is::Running,
-                        });
-                        Answer::Ok
-                    }
-                    None => Answer::StartFailed,
+                    None => match model.try_start(key) {
+                        Started::Ok => {
+                            model.children.push(SChild {
+                                key,
+                                restart,
+                                stop,
+                                is: Is::Running,
+                            });
+                            Answer::Ok
+                        }
+                        // Items 6 and 35: `{:ok, :undefined}`, the spec kept unless temporary.
+                        Started::Ignored => {
+                            if restart != Restart::Temporary {
+                                model.children.push(SChild {
+                                    key,
+                                    restart,
+                                    stop,
+                                    is: Is::Undefined,
+                                });
+                            }
+                            Answer::Ok
+                        }
+                        Started::Failed => Answer::StartFailed,
+                    },
                 };
                 Some((got, want))
             }
@@ -747,7 +847,7 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
                 None
             }
         };
-        quiesce().await;
+        quiesce(model.now - step_began).await;
         if let Some((got, want)) = answer {
             prop_assert_eq!(got, want, "the answer to {:?}", step);
         }
@@ -771,7 +871,7 @@ async fn run_static(case: StaticCase) -> Result<(), TestCaseError> {
             None,
         )?;
     }
-    quiesce().await;
+    quiesce(0).await;
     prop_assert_eq!(alive_tasks(), 0, "tasks outlived the supervisor");
     for key in 0..IDS {
         prop_assert!(
@@ -813,11 +913,13 @@ enum Plan {
 #[derive(Clone, Debug)]
 enum DynStep {
     /// `start_child` of a new child, whose first `init` does as planned.
-    Start(Restart, bool, Plan),
+    Start(Restart, Stop, Plan),
     /// Child `n` (in start order), if it runs, exits with this reason.
     Exit(usize, Why),
     /// The next `n` inits of child `n` fail.
     FailInits(usize, u32),
+    /// The next init of child `n` returns `Ignore`.
+    IgnoreNext(usize),
     /// `terminate_child` with child `n`'s latest pid, current or not.
     Terminate(usize),
     Advance(u64),
@@ -826,9 +928,10 @@ enum DynStep {
 fn dyn_step() -> impl Strategy<Value = DynStep> {
     let plan = prop_oneof![6 => Just(Plan::Ok), 1 => Just(Plan::Ignore), 1 => Just(Plan::Fail)];
     prop_oneof![
-        3 => (restart(), any::<bool>(), plan).prop_map(|(r, b, p)| DynStep::Start(r, b, p)),
+        3 => (restart(), stop(), plan).prop_map(|(r, s, p)| DynStep::Start(r, s, p)),
         5 => (0..KEYS, why()).prop_map(|(n, why)| DynStep::Exit(n, why)),
         2 => (0..KEYS, 1..5u32).prop_map(|(n, fails)| DynStep::FailInits(n, fails)),
+        1 => (0..KEYS).prop_map(DynStep::IgnoreNext),
         2 => (0..KEYS).prop_map(DynStep::Terminate),
         3 => advance().prop_map(DynStep::Advance),
     ]
@@ -860,7 +963,7 @@ fn dyn_case() -> impl Strategy<Value = DynCase> {
 #[derive(Debug)]
 struct DChild {
     restart: Restart,
-    brutal: bool,
+    stop: Stop,
 }
 
 /// What Elixir's DynamicSupervisor does, step by step.
@@ -870,26 +973,19 @@ struct DynModel {
     max_children: usize,
     /// The children that run, by key.
     children: HashMap<usize, DChild>,
-    fails: HashMap<usize, u32>,
+    plans: Plans,
     events: Vec<Ev>,
     /// Where the events of children stopping together begin.
     unordered_from: Option<usize>,
+    /// The paused clock, in ms since the case began: read at each step, and moved on by
+    /// slow children the supervisor has to kill.
+    now: u64,
     alive: bool,
 }
 
 impl DynModel {
-    fn try_start(&mut self, key: usize) -> bool {
-        match self.fails.get_mut(&key).filter(|n| **n > 0) {
-            Some(fails) => {
-                *fails -= 1;
-                self.events.push(Ev::InitFailed(key));
-                false
-            }
-            None => {
-                self.events.push(Ev::Init(key));
-                true
-            }
-        }
+    fn try_start(&mut self, key: usize) -> Started {
+        self.plans.start(key, &mut self.events)
     }
 
     /// Item 46: all children at once, each as its shutdown says.
@@ -898,30 +994,38 @@ impl DynModel {
         let mut keys: Vec<_> = self.children.keys().copied().collect();
         keys.sort();
         for key in keys {
-            if !self.children[&key].brutal {
+            if self.children[&key].stop == Stop::Clean {
                 self.events.push(Ev::Terminate(key, Why::Shutdown));
             }
+        }
+        if self.children.values().any(|child| child.stop == Stop::Slow) {
+            self.now += SLOW_SHUTDOWN_MS;
         }
         self.children.clear();
     }
 
     /// Item 44-45: restart with the same arguments, retrying failed starts, each try
     /// counted.
-    fn exit(&mut self, key: usize, why: Why, now: u64) {
+    fn exit(&mut self, key: usize, why: Why) {
         let child = self.children.remove(&key).expect("runs");
         self.events.push(Ev::Terminate(key, why));
         if !restarts_after(child.restart, why) {
             return;
         }
         loop {
-            if !self.intensity.add(now) {
+            if !self.intensity.add(self.now) {
                 self.terminate_all();
                 self.alive = false;
                 return;
             }
-            if self.try_start(key) {
-                self.children.insert(key, child);
-                return;
+            match self.try_start(key) {
+                Started::Ok => {
+                    self.children.insert(key, child);
+                    return;
+                }
+                // Elixir's `restart_child`: `:ignore` deletes the child.
+                Started::Ignored => return,
+                Started::Failed => {}
             }
         }
     }
@@ -1012,9 +1116,10 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
         },
         max_children: case.max_children.unwrap_or(usize::MAX),
         children: HashMap::new(),
-        fails: HashMap::new(),
+        plans: Plans::default(),
         events: Vec::new(),
         unordered_from: None,
+        now: 0,
         alive: true,
     };
     let mut started = 0;
@@ -1022,9 +1127,10 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
         if !model.alive {
             break;
         }
-        let now = elapsed_ms(t0);
+        model.now = elapsed_ms(t0);
+        let step_began = model.now;
         let answer = match *step {
-            DynStep::Start(restart, brutal, plan) => {
+            DynStep::Start(restart, stop, plan) => {
                 if started == KEYS {
                     continue;
                 }
@@ -1034,24 +1140,27 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
                     Plan::Ok => {}
                     Plan::Ignore => {
                         lab.lock().ignore.insert(key);
+                        model.plans.ignore.insert(key);
                     }
                     Plan::Fail => {
                         lab.lock().fails.insert(key, 1);
-                        model.fails.insert(key, 1);
+                        model.plans.fails.insert(key, 1);
                     }
                 }
-                let got = start_answer(sup.start_child(lab.spec(key, restart, brutal)).await);
+                let got = start_answer(sup.start_child(lab.spec(key, restart, stop)).await);
                 // Item 40: the limit is checked before the start.
                 let want = if model.children.len() >= model.max_children {
                     Answer::MaxChildren
-                } else if plan == Plan::Ignore {
-                    model.events.push(Ev::InitIgnored(key));
-                    Answer::Ignored
-                } else if model.try_start(key) {
-                    model.children.insert(key, DChild { restart, brutal });
-                    Answer::Ok
                 } else {
-                    Answer::StartFailed
+                    match model.try_start(key) {
+                        Started::Ok => {
+                            model.children.insert(key, DChild { restart, stop });
+                            Answer::Ok
+                        }
+                        // Item 6: nothing is kept.
+                        Started::Ignored => Answer::Ignored,
+                        Started::Failed => Answer::StartFailed,
+                    }
                 };
                 Some((got, want))
             }
@@ -1060,12 +1169,17 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
                     continue;
                 }
                 let _ = gen_server::call::<Worker>(lab.name(key), why).await;
-                model.exit(key, why, now);
+                model.exit(key, why);
                 None
             }
             DynStep::FailInits(key, fails) => {
                 lab.lock().fails.insert(key, fails);
-                model.fails.insert(key, fails);
+                model.plans.fails.insert(key, fails);
+                continue;
+            }
+            DynStep::IgnoreNext(key) => {
+                lab.lock().ignore.insert(key);
+                model.plans.ignore.insert(key);
                 continue;
             }
             DynStep::Terminate(key) => {
@@ -1075,8 +1189,10 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
                 let got = child_answer(sup.terminate_child(pid).await);
                 let want = match model.children.remove(&key) {
                     Some(child) => {
-                        if !child.brutal {
-                            model.events.push(Ev::Terminate(key, Why::Shutdown));
+                        match child.stop {
+                            Stop::Brutal => {}
+                            Stop::Clean => model.events.push(Ev::Terminate(key, Why::Shutdown)),
+                            Stop::Slow => model.now += SLOW_SHUTDOWN_MS,
                         }
                         Answer::Ok
                     }
@@ -1089,7 +1205,7 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
                 None
             }
         };
-        quiesce().await;
+        quiesce(model.now - step_began).await;
         if let Some((got, want)) = answer {
             prop_assert_eq!(got, want, "the answer to {:?}", step);
         }
@@ -1114,7 +1230,7 @@ async fn run_dyn(case: DynCase) -> Result<(), TestCaseError> {
             unordered_from,
         )?;
     }
-    quiesce().await;
+    quiesce(0).await;
     prop_assert_eq!(alive_tasks(), 0, "tasks outlived the supervisor");
     for key in 0..KEYS {
         prop_assert!(
@@ -1151,7 +1267,7 @@ async fn divergence_terminate_child_of_a_child_whose_restart_keeps_failing() {
     let sup = DynamicSupervisor::start_link(DynamicSupervisorOptions::new().max_restarts(1000))
         .await
         .unwrap();
-    sup.start_child(lab.spec(0, Restart::Permanent, false))
+    sup.start_child(lab.spec(0, Restart::Permanent, Stop::Clean))
         .await
         .unwrap();
     let pid = lab.pid(0).unwrap();
@@ -1164,7 +1280,7 @@ async fn divergence_terminate_child_of_a_child_whose_restart_keeps_failing() {
     assert_eq!(restarting.len(), 1);
     assert_eq!(restarting[0].pid, ChildPid::Restarting);
     assert_eq!(sup.terminate_child(pid).await, Ok(()));
-    quiesce().await;
+    quiesce(0).await;
     assert!(sup.is_alive());
     assert_eq!(sup.count_children().await.unwrap(), ChildCount::default());
 }
