@@ -83,6 +83,7 @@ pub mod process;
 mod registry;
 mod reply;
 pub mod supervisor;
+mod sync;
 
 pub use child::{ChildId, ChildType, Restart, Shutdown};
 pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};

@@ -12,15 +12,17 @@
 //! whole round trip.
 //!
 //! The state is one atomic word, because every call crosses the slot four or five times
-//! and uncontended locks cost twice as many atomic operations as these bits.
+//! and uncontended locks cost twice as many atomic operations as these bits. Each change
+//! of the word is one [`State`] method, and every decision reads a [`Snapshot`] through
+//! named predicates. The answer itself is reached only through two `unsafe fn`s whose
+//! contracts say which snapshot allows the access. Under `--cfg loom` the models in
+//! `loom_reply.rs` run every interleaving of the slot's users.
 
-use std::cell::UnsafeCell;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use std::task::{Context, Poll};
 
-use atomic_waker::AtomicWaker;
+use crate::sync::Ordering::{AcqRel, Acquire};
+use crate::sync::{Arc, AtomicUsize, AtomicWaker, UnsafeCell};
 
 /// A replier has taken the right to write the answer.
 const CLAIMED: usize = 1;
@@ -35,41 +37,189 @@ const WATCHED: usize = 1 << 4;
 /// The `ReplyTo` exists.
 const REPLIER: usize = 1 << 5;
 
+/// The slot's state word. Every change is one read-modify-write that returns the state
+/// it found, so that each party decides from the one step that ordered it among the others.
+struct State(AtomicUsize);
+
+/// One reading of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Snapshot(usize);
+
+impl Snapshot {
+    /// A call that a server loop will watch and that has a `ReplyTo`.
+    const WATCHED_CALL: Snapshot = Snapshot(REPLIER | WATCHED);
+    /// A slot answered by its `ReplyTo` alone.
+    const PLAIN: Snapshot = Snapshot(REPLIER);
+
+    /// A replier has the right to write the answer (it may not be written yet).
+    fn is_claimed(self) -> bool {
+        self.0 & CLAIMED != 0
+    }
+
+    /// The answer is written and published.
+    fn has_value(self) -> bool {
+        self.0 & VALUE != 0
+    }
+
+    /// The caller stopped waiting.
+    fn is_closed(self) -> bool {
+        self.0 & CLOSED != 0
+    }
+
+    /// The server said the answer may take a while.
+    fn is_nudged(self) -> bool {
+        self.0 & NUDGED != 0
+    }
+
+    /// The server loop still watches the call.
+    fn is_watched(self) -> bool {
+        self.0 & WATCHED != 0
+    }
+
+    /// The `ReplyTo` still exists.
+    fn has_replier(self) -> bool {
+        self.0 & REPLIER != 0
+    }
+
+    /// An answer may still be written: nobody claimed the slot and the caller waits.
+    fn is_open(self) -> bool {
+        !self.is_claimed() && !self.is_closed()
+    }
+
+    /// Nobody answered and nobody is left who could: no claim, no `ReplyTo`, no watch.
+    fn is_unanswerable(self) -> bool {
+        !self.is_claimed() && !self.has_replier() && !self.is_watched()
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("claimed", &self.is_claimed())
+            .field("value", &self.has_value())
+            .field("closed", &self.is_closed())
+            .field("nudged", &self.is_nudged())
+            .field("watched", &self.is_watched())
+            .field("replier", &self.has_replier())
+            .finish()
+    }
+}
+
+impl State {
+    fn new(initial: Snapshot) -> State {
+        State(AtomicUsize::new(initial.0))
+    }
+
+    /// Reads the word. Acquire: a snapshot with VALUE makes the answer's write visible.
+    fn load(&self) -> Snapshot {
+        Snapshot(self.0.load(Acquire))
+    }
+
+    /// Asks for the right to write the answer. The right is the caller's if the returned
+    /// (previous) state [`is_open`](Snapshot::is_open).
+    fn claim(&self) -> Snapshot {
+        Snapshot(self.0.fetch_or(CLAIMED, AcqRel))
+    }
+
+    /// Publishes the answer that the claimer wrote (release), and with `unwatch` lets go
+    /// of the watch in the same step.
+    ///
+    /// Only the claimer publishes, once, so VALUE is clear; with `unwatch` the caller is
+    /// the call's [`Watch`], and WATCHED is set, because only the watch clears it on a
+    /// call that was handled. Both bits are therefore flipped with one `fetch_xor`, with
+    /// no compare-and-swap loop.
+    fn publish(&self, unwatch: bool) -> Snapshot {
+        let flip = if unwatch { VALUE | WATCHED } else { VALUE };
+        let prev = Snapshot(self.0.fetch_xor(flip, AcqRel));
+        debug_assert!(prev.is_claimed() && !prev.has_value(), "{prev:?}");
+        debug_assert!(!unwatch || prev.is_watched(), "{prev:?}");
+        prev
+    }
+
+    /// The caller stops waiting. Acquire: a previous state with VALUE makes the answer's
+    /// write visible.
+    fn close(&self) -> Snapshot {
+        Snapshot(self.0.fetch_or(CLOSED, AcqRel))
+    }
+
+    /// Marks the answer as one that may take a while.
+    fn nudge(&self) -> Snapshot {
+        Snapshot(self.0.fetch_or(NUDGED, AcqRel))
+    }
+
+    /// The server loop lets go of the call (or will never handle it).
+    fn unwatch(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!WATCHED, AcqRel))
+    }
+
+    /// The `ReplyTo` is gone.
+    fn drop_replier(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!REPLIER, AcqRel))
+    }
+}
+
 struct Slot<R> {
-    state: AtomicUsize,
+    state: State,
     value: UnsafeCell<Option<R>>,
     waker: AtomicWaker,
 }
 
-// SAFETY: `value` is written once, by the replier that set CLAIMED, before it sets VALUE
-// (release); it is read or dropped only by the caller after it saw VALUE (acquire), or by
-// the slot's own drop when no one else holds it.
+// SAFETY: `value` is written once, by the replier whose `State::claim` found the slot open,
+// before it publishes VALUE (release); it is read or dropped only by the caller after it saw
+// VALUE with acquire ordering, or by the slot's own drop when no one else holds it. So `R`
+// moves between threads (hence `R: Send`) but is never shared (no `R: Sync` needed).
 unsafe impl<R: Send> Send for Slot<R> {}
 unsafe impl<R: Send> Sync for Slot<R> {}
 
 impl<R> Slot<R> {
-    /// Writes the answer unless one was written or the caller left; `also_clear` bits are
-    /// cleared in the same step.
-    fn answer(&self, answer: R, also_clear: usize) {
-        let prev = self.state.fetch_or(CLAIMED, AcqRel);
-        if prev & (CLAIMED | CLOSED) != 0 {
-            if also_clear != 0 {
-                self.state.fetch_and(!also_clear, AcqRel);
+    /// Writes the answer.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the right to write: its own [`State::claim`] returned an
+    /// [open](Snapshot::is_open) state, and it has not published yet. Then no other replier
+    /// writes (they found the slot claimed), and the caller does not read (VALUE is clear).
+    unsafe fn write_value(&self, answer: R) {
+        // SAFETY: by the contract, this is the only access to the value at this time.
+        self.value
+            .with_mut(|value| unsafe { *value = Some(answer) });
+    }
+
+    /// Takes the answer out; `None` if it was taken already.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the slot's only reader, the [`ReplyRx`], and saw VALUE in a snapshot
+    /// read with acquire ordering ([`State::load`] or [`State::close`]). The write happened
+    /// before that snapshot, and no one writes after VALUE, so nothing else touches the
+    /// value now.
+    unsafe fn take_value(&self) -> Option<R> {
+        // SAFETY: by the contract, this is the only access to the value at this time.
+        self.value.with_mut(|value| unsafe { (*value).take() })
+    }
+
+    /// Writes the answer unless one was written or the caller left; with `unwatch` the
+    /// server loop lets go of the call in the same step.
+    fn answer(&self, answer: R, unwatch: bool) {
+        let prev = self.state.claim();
+        if !prev.is_open() {
+            // Whoever claimed wakes the caller; a caller that left needs no wake.
+            if unwatch {
+                self.state.unwatch();
             }
             return;
         }
-        // SAFETY: we set CLAIMED, so no other replier writes; the caller reads only after
-        // VALUE.
-        unsafe { *self.value.get() = Some(answer) };
-        let _ = self
-            .state
-            .fetch_update(AcqRel, Acquire, |s| Some((s | VALUE) & !also_clear));
+        // SAFETY: `claim` just above found the slot open, so the right to write is ours
+        // alone, and we publish only below.
+        unsafe { self.write_value(answer) };
+        self.state.publish(unwatch);
         self.waker.wake();
     }
 
     fn nudge(&self) {
-        let prev = self.state.fetch_or(NUDGED, AcqRel);
-        if prev & (NUDGED | CLAIMED) == 0 {
+        let prev = self.state.nudge();
+        // A second nudge changes nothing; after a claim the claimer's wake comes anyway.
+        if !prev.is_nudged() && !prev.is_claimed() {
             self.waker.wake();
         }
     }
@@ -109,17 +259,17 @@ pub(crate) struct Unanswered;
 /// A slot for a call that a server loop will watch: if it is dropped unhandled, the
 /// mailbox must [`abandon`](ReplyTo::abandon) it first.
 pub(crate) fn call_slot<R>() -> (ReplyTo<R>, ReplyRx<R>) {
-    new_slot(REPLIER | WATCHED)
+    new_slot(Snapshot::WATCHED_CALL)
 }
 
 /// A slot answered by its `ReplyTo` alone (supervisor requests, stop).
 pub(crate) fn slot<R>() -> (ReplyTo<R>, ReplyRx<R>) {
-    new_slot(REPLIER)
+    new_slot(Snapshot::PLAIN)
 }
 
-fn new_slot<R>(state: usize) -> (ReplyTo<R>, ReplyRx<R>) {
+fn new_slot<R>(state: Snapshot) -> (ReplyTo<R>, ReplyRx<R>) {
     let slot = Arc::new(Slot {
-        state: AtomicUsize::new(state),
+        state: State::new(state),
         value: UnsafeCell::new(None),
         waker: AtomicWaker::new(),
     });
@@ -133,12 +283,12 @@ impl<R> ReplyTo<R> {
     /// Sends the reply. Does nothing if the call was already answered or its caller gave up
     /// (timed out or was cancelled): a late reply never reaches a later call.
     pub fn reply(self, reply: R) {
-        self.slot.answer(reply, 0);
+        self.slot.answer(reply, false);
     }
 
     /// Whether the caller is still waiting for an answer.
     pub fn is_waiting(&self) -> bool {
-        self.slot.state.load(Acquire) & (CLAIMED | CLOSED) == 0
+        self.slot.state.load().is_open()
     }
 
     /// Lets the server loop watch this call while its callback runs.
@@ -155,14 +305,15 @@ impl<R> ReplyTo<R> {
 
     /// The call will never be handled (its server exited with it still queued).
     pub(crate) fn abandon(&self) {
-        self.slot.state.fetch_and(!WATCHED, AcqRel);
+        self.slot.state.unwatch();
     }
 }
 
 impl<R> Drop for ReplyTo<R> {
     fn drop(&mut self) {
-        let prev = self.slot.state.fetch_and(!REPLIER, AcqRel);
-        if prev & (CLAIMED | WATCHED) == 0 {
+        let prev = self.slot.state.drop_replier();
+        // With a claim, the claimer wakes the caller; with a watch, the loop does when done.
+        if !prev.is_claimed() && !prev.is_watched() {
             self.slot.waker.wake();
         }
     }
@@ -192,7 +343,7 @@ impl<R> Watch<R> {
             return;
         };
         match answer {
-            Some(answer) => slot.answer(answer, WATCHED),
+            Some(answer) => slot.answer(answer, true),
             None => unwatch(&slot),
         }
     }
@@ -208,11 +359,11 @@ impl<R> Drop for Watch<R> {
 
 /// The server loop lets go of a call it did not answer.
 fn unwatch<R>(slot: &Slot<R>) {
-    let prev = slot.state.fetch_and(!WATCHED, AcqRel);
-    if prev & CLAIMED != 0 {
+    let prev = slot.state.unwatch();
+    if prev.is_claimed() {
         return;
     }
-    if prev & REPLIER == 0 {
+    if !prev.has_replier() {
         slot.waker.wake();
     } else {
         slot.nudge();
@@ -230,29 +381,38 @@ pub(crate) enum Answer<R> {
 }
 
 impl<R> ReplyRx<R> {
-    fn settle(&mut self, state: usize) -> Option<Answer<R>> {
-        if state & VALUE != 0 {
+    /// Reads the slot once: the answer, or that none will come, or else the state to wait
+    /// in. The load and the read of the answer stay together here, so that the acquire that
+    /// makes the read sound is next to it.
+    fn try_settle(&mut self) -> Result<Answer<R>, Snapshot> {
+        let state = self.slot.state.load();
+        if state.has_value() {
             self.done = true;
-            // SAFETY: VALUE was set after the write (acquire above); only the caller reads.
-            let value = unsafe { (*self.slot.value.get()).take() };
-            return Some(value.map_or(Answer::Unanswered, Answer::Value));
+            // SAFETY: `state` was loaded with acquire ordering just above and has VALUE;
+            // this `ReplyRx` is the slot's only reader.
+            let value = unsafe { self.slot.take_value() };
+            return Ok(value.map_or(Answer::Unanswered, Answer::Value));
         }
-        if state & (CLAIMED | REPLIER | WATCHED) == 0 {
+        if state.is_unanswerable() {
             self.done = true;
-            return Some(Answer::Unanswered);
+            return Ok(Answer::Unanswered);
         }
-        None
+        Err(state)
     }
 
     pub(crate) fn poll_answer(&mut self, cx: &mut Context<'_>) -> Answer<R> {
-        if let Some(answer) = self.settle(self.slot.state.load(Acquire)) {
+        if let Ok(answer) = self.try_settle() {
             return answer;
         }
+        // Register, then look again: a change made before the registration is seen by the
+        // second look, one made after it wakes the new waker.
         self.slot.waker.register(cx.waker());
-        let state = self.slot.state.load(Acquire);
-        self.settle(state).unwrap_or(Answer::Pending {
-            nudged: state & NUDGED != 0,
-        })
+        match self.try_settle() {
+            Ok(answer) => answer,
+            Err(state) => Answer::Pending {
+                nudged: state.is_nudged(),
+            },
+        }
     }
 
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, Unanswered>> {
@@ -273,16 +433,21 @@ impl<R> Drop for ReplyRx<R> {
         if self.done {
             return;
         }
-        let prev = self.slot.state.fetch_or(CLOSED, AcqRel);
-        if prev & VALUE != 0 {
-            // SAFETY: the answer is complete and the caller is its only reader. Free it now
-            // rather than when the last replier lets go of the slot.
-            drop(unsafe { (*self.slot.value.get()).take() });
+        let prev = self.slot.state.close();
+        if prev.has_value() {
+            // SAFETY: `close` just above read VALUE with acquire ordering; this `ReplyRx` is
+            // the slot's only reader. Free the answer now rather than when the last replier
+            // lets go of the slot.
+            drop(unsafe { self.slot.take_value() });
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+#[path = "loom_reply.rs"]
+mod loom_model;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -22,13 +22,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::{Mutex, MutexGuard};
 use tokio::task::AbortHandle;
 
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
 use crate::process::control::{Control, ProcessRef, Signal, SystemMsg, Watcher};
 use crate::process::life::Started;
+use crate::sync::{Mutex, MutexGuard};
 
 pub(crate) struct Mailbox<M> {
     pid: Pid,
@@ -489,6 +489,10 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         self
     }
 }
+
+#[cfg(all(test, loom))]
+#[path = "../loom_mailbox.rs"]
+mod loom_model;
 
 #[cfg(test)]
 mod tests {
