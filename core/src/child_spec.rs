@@ -70,9 +70,41 @@ type CustomFuture = Pin<Box<dyn Future<Output = Result<StartOk, StartError>> + S
 #[derive(Clone)]
 enum StartFn {
     /// Registers and spawns a child whose `init` then runs in its own task.
-    Spawn(Arc<dyn Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync>),
+    Spawn(Arc<dyn Spawn>),
     /// A start function of the user's: OTP's `start: {m, f, a}`.
     Custom(Arc<dyn Fn() -> CustomFuture + Send + Sync>),
+}
+
+/// A spawning start function, and the server type it starts, if it starts one.
+trait Spawn: Send + Sync {
+    fn spawn(&self, ctx: StartCtx) -> Result<Starting, StartError>;
+    fn server(&self) -> Option<(TypeId, &'static str)>;
+}
+
+struct Spawner<F> {
+    start: F,
+    /// Kept here rather than in the spec: every spec is moved several times per start.
+    server: Option<(TypeId, &'static str)>,
+}
+
+impl<F> Spawn for Spawner<F>
+where
+    F: Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync,
+{
+    fn spawn(&self, ctx: StartCtx) -> Result<Starting, StartError> {
+        (self.start)(ctx)
+    }
+
+    fn server(&self) -> Option<(TypeId, &'static str)> {
+        self.server
+    }
+}
+
+/// A child's start under way: spawned (its `init` running), or a custom start function's
+/// future.
+enum Begun {
+    Spawned(Starting),
+    Custom(CustomFuture),
 }
 
 /// How to start one child, and how to treat it once started: Elixir's child spec.
@@ -104,8 +136,6 @@ enum StartFn {
 pub struct ChildSpec {
     pub(crate) id: ChildId,
     start: StartFn,
-    /// The server type a spec made by `worker::<S>` starts.
-    server: Option<(TypeId, &'static str)>,
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     pub(crate) child_type: ChildType,
@@ -120,10 +150,9 @@ impl ChildSpec {
         S: GenServer,
         S::Args: Clone + Sync,
     {
-        ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
+        ChildSpec::serving::<S>(type_name::<S>(), move |ctx| {
             gen_server::spawn::<S>(args.clone(), ctx.name, ctx.parent).map(|(_, starting)| starting)
         })
-        .serving::<S>()
     }
 
     /// A spec for the GenServer `S` whose arguments are the dynamic supervisor's
@@ -138,7 +167,7 @@ impl ChildSpec {
         E: Clone + Send + Sync + 'static,
         A: Clone + Send + Sync + 'static,
     {
-        let spec = ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
+        ChildSpec::serving::<S>(type_name::<S>(), move |ctx| {
             let extra = ctx
                 .extra
                 .as_deref()
@@ -149,18 +178,32 @@ impl ChildSpec {
                 })?;
             gen_server::spawn::<S>((extra, arg.clone()), ctx.name, ctx.parent)
                 .map(|(_, starting)| starting)
-        });
-        spec.serving::<S>()
+        })
     }
 
-    fn serving<S: 'static>(mut self) -> ChildSpec {
-        self.server = Some((TypeId::of::<S>(), type_name::<S>()));
-        self
+    /// A worker spec that starts a server of type `S`.
+    fn serving<S: 'static>(
+        id: &'static str,
+        start: impl Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync + 'static,
+    ) -> ChildSpec {
+        let spawner = Spawner {
+            start,
+            server: Some((TypeId::of::<S>(), type_name::<S>())),
+        };
+        ChildSpec::new(
+            id.into(),
+            ChildType::Worker,
+            StartFn::Spawn(Arc::new(spawner)),
+        )
     }
 
     /// Fails unless this spec starts a server of type `S`.
     pub(crate) fn check_server<S: 'static>(&self) -> Result<(), StartError> {
-        match self.server {
+        let server = match &self.start {
+            StartFn::Spawn(spawn) => spawn.server(),
+            StartFn::Custom(_) => None,
+        };
+        match server {
             Some((id, _)) if id == TypeId::of::<S>() => Ok(()),
             other => Err(StartError::WrongType {
                 expected: type_name::<S>(),
@@ -174,14 +217,17 @@ impl ChildSpec {
         child_type: ChildType,
         start: impl Fn(StartCtx) -> Result<Starting, StartError> + Send + Sync + 'static,
     ) -> ChildSpec {
-        ChildSpec::new(id.into(), child_type, StartFn::Spawn(Arc::new(start)))
+        let spawner = Spawner {
+            start,
+            server: None,
+        };
+        ChildSpec::new(id.into(), child_type, StartFn::Spawn(Arc::new(spawner)))
     }
 
     fn new(id: ChildId, child_type: ChildType, start: StartFn) -> ChildSpec {
         ChildSpec {
             id,
             start,
-            server: None,
             restart: Restart::Permanent,
             shutdown: Shutdown::default_for(child_type),
             child_type,
@@ -234,10 +280,28 @@ impl ChildSpec {
             ctx.name = self.name.clone();
         }
         match &self.start {
-            StartFn::Spawn(spawn) => spawn(ctx),
+            StartFn::Spawn(spawn) => spawn.spawn(ctx),
             StartFn::Custom(_) => Err(StartError::InvalidOption(
                 "a custom start function cannot be started from another spec's start",
             )),
+        }
+    }
+
+    /// Begins to start the child under `parent` (the supervisor running this).
+    fn begin(
+        &self,
+        parent: &ProcessRef,
+        extra: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Result<Begun, StartError> {
+        match &self.start {
+            StartFn::Spawn(spawn) => spawn
+                .spawn(StartCtx {
+                    parent: Parent::Supervisor(parent.clone()),
+                    name: self.name.clone(),
+                    extra,
+                })
+                .map(Begun::Spawned),
+            StartFn::Custom(start) => Ok(Begun::Custom(start())),
         }
     }
 
@@ -248,22 +312,22 @@ impl ChildSpec {
         parent: &ProcessRef,
         extra: Option<Arc<dyn Any + Send + Sync>>,
     ) -> Result<(Started, Option<StartInfo>), StartError> {
-        match &self.start {
-            StartFn::Spawn(spawn) => {
-                let starting = spawn(StartCtx {
-                    parent: Parent::Supervisor(parent.clone()),
-                    name: self.name.clone(),
-                    extra,
-                })?;
-                let started = starting.wait().await?;
-                Ok((started.with_shutdown(self.shutdown), None))
+        match self.begin(parent, extra)? {
+            Begun::Spawned(starting) => {
+                Ok((starting.wait().await?.with_shutdown(self.shutdown), None))
             }
-            StartFn::Custom(start) => {
-                let ok = start().await?;
-                let started = adopt(parent, ok.pid, self.shutdown)?;
-                Ok((started, ok.info))
-            }
+            Begun::Custom(start) => self.finish_custom(start, parent).await,
         }
+    }
+
+    /// Waits for a custom start function, and makes what it started the supervisor's child.
+    async fn finish_custom(
+        &self,
+        start: CustomFuture,
+        parent: &ProcessRef,
+    ) -> Result<(Started, Option<StartInfo>), StartError> {
+        let ok = start.await?;
+        Ok((adopt(parent, ok.pid, self.shutdown)?, ok.info))
     }
 
     /// Sets the id (`id:`).

@@ -48,8 +48,8 @@ fn mailbox<M>() -> Mailbox<M> {
 
 /// The process exits with `reason`: decided, then published.
 fn close(mailbox: &Mailbox<Note>, reason: ExitReason) -> ExitReason {
-    mailbox.decide_exit(reason);
-    mailbox.publish()
+    mailbox.decide_exit(reason.clone());
+    mailbox.publish(reason)
 }
 
 fn bit(id: usize) -> usize {

@@ -206,10 +206,14 @@ async fn run<S: GenServer>(
                 continue;
             }
             Next::Wait => mailbox.recv().await,
-            Next::Idle(idle) => match recv_within(&mailbox, idle).await {
+            // Boxed, like the rare callbacks below: every server's task would otherwise hold
+            // room for these futures.
+            Next::Idle(idle) => match Box::pin(recv_within(&mailbox, idle)).await {
                 Some(event) => event,
                 None => {
-                    next = self::next(callback(&mailbox, None, state.handle_timeout()).await);
+                    next = self::next(
+                        Box::pin(callback(&mailbox, None, state.handle_timeout())).await,
+                    );
                     continue;
                 }
             },
@@ -264,13 +268,13 @@ async fn run<S: GenServer>(
             Event::Message(Envelope::Down(down)) => {
                 // A DOWN of a monitor cancelled meanwhile is flushed.
                 if mailbox.forget_down(down.monitor.id) {
-                    self::next(callback(&mailbox, None, state.handle_down(down)).await)
+                    self::next(Box::pin(callback(&mailbox, None, state.handle_down(down))).await)
                 } else {
                     Next::Wait
                 }
             }
             Event::Message(Envelope::Exit(pid, reason)) => {
-                self::next(callback(&mailbox, None, state.handle_exit(pid, reason)).await)
+                self::next(Box::pin(callback(&mailbox, None, state.handle_exit(pid, reason))).await)
             }
             Event::Message(Envelope::Stop(reason, to)) => {
                 waiter = Some(to);

@@ -57,8 +57,9 @@ pub(crate) trait Control: Send + Sync + 'static {
     /// The children this process must see end before its own exit is announced.
     fn take_orphans(&self) -> Vec<Started>;
     /// Publishes the exit: refuses messages, fails queued calls, fires monitors and sends
-    /// exit signals to linked processes. Returns the reason.
-    fn publish(&self) -> ExitReason;
+    /// exit signals to linked processes. The reason is the one decided before, if any,
+    /// `reason` otherwise; returns it.
+    fn publish(&self, reason: ExitReason) -> ExitReason;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 

@@ -98,7 +98,8 @@ pub(crate) struct Exit {
     /// Set when `init` did not succeed: the starter learns it from this answer, once the
     /// name and the count are released; the parent hears nothing, as with OTP's
     /// `start_link`, whose failure the supervisor sees in its return value.
-    pub(crate) not_started: Option<(ReplyTo<Result<(), StartError>>, StartError)>,
+    /// Boxed: it is rare, and the exit is moved through every layer of the process's task.
+    pub(crate) not_started: Option<Box<(ReplyTo<Result<(), StartError>>, StartError)>>,
 }
 
 impl Exit {
@@ -120,7 +121,7 @@ impl Exit {
             reason,
             waiter: None,
             after: None,
-            not_started: Some((ack, error)),
+            not_started: Some(Box::new((ack, error))),
         }
     }
 }
@@ -144,17 +145,17 @@ impl ExitNotice {
         };
         drop(birth);
         control::remove(self.pid);
-        let reason = self.control.publish();
         let Exit {
+            reason,
             waiter,
             after,
             not_started,
-            ..
-        } = exit.unwrap_or_else(|| Exit::new(reason.clone(), None));
+        } = exit.unwrap_or_else(|| Exit::new(ExitReason::Killed, None));
+        let reason = self.control.publish(reason);
         if let Some(after) = after {
             after();
         }
-        match not_started {
+        match not_started.map(|boxed| *boxed) {
             Some((ack, error)) => ack.reply(Err(error)),
             None => {
                 if let Some(parent) = self.parent.take() {
@@ -231,11 +232,11 @@ impl<F: Future<Output = Exit>> Future for Process<F> {
         let exit = match this.reaping.as_mut() {
             None => {
                 let exit = std::task::ready!(this.body.poll(cx));
-                let reason = notice.control.decide_exit(exit.reason.clone());
                 let orphans = notice.control.take_orphans();
                 if orphans.is_empty() {
                     Some(exit)
                 } else {
+                    let reason = notice.control.decide_exit(exit.reason.clone());
                     let reaping: Pin<Box<dyn Future<Output = ()> + Send>> =
                         Box::pin(reap(orphans, reason));
                     *this.reaping = Some(Box::pin((reaping, Some(exit))));

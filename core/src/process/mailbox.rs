@@ -20,6 +20,7 @@
 use std::any::Any;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use tokio::task::AbortHandle;
@@ -34,6 +35,9 @@ pub(crate) struct Mailbox<M> {
     pid: Pid,
     type_name: &'static str,
     parent: Option<Pid>,
+    /// Set once the process has (or had) children or orphans to reap, so that the exit of
+    /// the many processes that never have any takes no lock to find out.
+    parents: AtomicBool,
     state: Mutex<State<M>>,
 }
 
@@ -111,6 +115,7 @@ impl<M> Mailbox<M> {
             pid,
             type_name,
             parent,
+            parents: AtomicBool::new(false),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 waker: None,
@@ -413,6 +418,8 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         if !matches!(state.life, Life::Running) {
             return Err(child);
         }
+        // Under the lock, so that `take_orphans` (which reads it first) cannot miss the child.
+        self.parents.store(true, Ordering::Relaxed);
         extras(&mut state.extras)
             .children
             .insert(child.pid(), child);
@@ -428,11 +435,17 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         if matches!(state.life, Life::Exited(_)) {
             return Err(child);
         }
+        self.parents.store(true, Ordering::Relaxed);
         extras(&mut state.extras).orphans.push(child);
         Ok(())
     }
 
     fn take_orphans(&self) -> Vec<Started> {
+        // Children are added by the process itself (a `start_link` in it, or its own state
+        // dropped), on its own task: this task sees its own store without a lock.
+        if !self.parents.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
         let mut state = self.lock();
         let Some(extras) = state.extras.as_mut() else {
             return Vec::new();
@@ -442,12 +455,12 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         orphans
     }
 
-    fn publish(&self) -> ExitReason {
+    fn publish(&self, reason: ExitReason) -> ExitReason {
         let (reason, queue, extras) = {
             let mut state = self.lock();
-            let reason = match &state.life {
-                Life::Running => ExitReason::Killed,
-                Life::Exiting(reason) | Life::Exited(reason) => reason.clone(),
+            let reason = match std::mem::replace(&mut state.life, Life::Running) {
+                Life::Running => reason,
+                Life::Exiting(decided) | Life::Exited(decided) => decided,
             };
             state.life = Life::Exited(reason.clone());
             state.signal = None;
@@ -542,7 +555,7 @@ mod tests {
         assert_eq!(mb.decide_exit(ExitReason::Killed), ExitReason::Normal);
         assert_eq!(mb.exiting_reason(), Some(ExitReason::Normal));
         assert_eq!(mb.exit_reason(), None, "decided, not yet published");
-        assert_eq!(mb.publish(), ExitReason::Normal);
+        assert_eq!(mb.publish(ExitReason::Killed), ExitReason::Normal);
         assert_eq!(mb.push(2), Err(2));
         assert_eq!(mb.exit_reason(), Some(ExitReason::Normal));
         assert!(mb.is_closed());

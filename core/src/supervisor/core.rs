@@ -120,6 +120,8 @@ pub(crate) async fn run<K: Kind>(mut sup: K) -> Exit {
     for join in std::mem::take(&mut sup.core().lingering) {
         let _ = join.await;
     }
+    // Decided before the requests set aside are dropped, so their callers learn the reason.
+    let reason = sup.core().inbox.mailbox.decide_exit(reason);
     Exit::new(reason, waiter)
 }
 
