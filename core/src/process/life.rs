@@ -88,6 +88,9 @@ impl Parent {
     }
 }
 
+/// The starter to answer when `init` did not succeed, and the answer.
+pub(crate) type NotStarted = (ReplyTo<Result<(), StartError>>, StartError);
+
 /// How a process body ended.
 pub(crate) struct Exit {
     pub(crate) reason: ExitReason,
@@ -99,7 +102,7 @@ pub(crate) struct Exit {
     /// name and the count are released; the parent hears nothing, as with OTP's
     /// `start_link`, whose failure the supervisor sees in its return value.
     /// Boxed: it is rare, and the exit is moved through every layer of the process's task.
-    pub(crate) not_started: Option<Box<(ReplyTo<Result<(), StartError>>, StartError)>>,
+    pub(crate) not_started: Option<Box<NotStarted>>,
 }
 
 impl Exit {
