@@ -43,6 +43,15 @@
 //! | OTP / Elixir                                   | bough                                                   |
 //! |------------------------------------------------|---------------------------------------------------------|
 //! | `pid`, `self()`                                | [`Pid`], [`self_pid`]                                   |
+//! | a pid from `start_child`, `self()` in a callback | [`Server::from_pid`], [`Server::current`], [`Supervisor::from_pid`], [`DynamicSupervisor::start_server`] |
+//! | `Process.monitor/1`, `demonitor/2`, `{:DOWN, ..}` | [`process::monitor`] (a [`Monitor`] future), [`gen_server::monitor`] → [`GenServer::handle_down`] |
+//! | `Process.link/1`, `unlink/1`, `start_link` from a process | [`process::link`], [`process::unlink`], [`gen_server::start_link`] |
+//! | `Process.exit/2`, `:kill`, `Process.alive?/1` | [`process::exit`], [`process::kill`], [`process::is_alive`] |
+//! | `Process.flag(:trap_exit, true)`, `{:EXIT, pid, reason}` | [`process::trap_exit`] → [`GenServer::handle_exit`] |
+//! | `Process.send_after/3`, `cancel_timer/1`       | [`gen_server::send_after`] → [`TimerRef`]               |
+//! | `{:noreply, state, timeout}` → `:timeout`      | [`NoReply::Timeout`] → [`GenServer::handle_timeout`]     |
+//! | `:calling_self`                                | [`CallError::CallingSelf`]                              |
+//! | child spec `start: {m, f, a}`                  | [`ChildSpec::from_fn`] → [`StartOk`]                    |
 //! | exit reasons `:normal`, `:shutdown`, ...       | [`ExitReason`]                                          |
 //! | `use GenServer` callbacks                      | [`GenServer`] (see [`gen_server`] for every call)       |
 //! | `GenServer.start_link/3`                       | [`gen_server::start_link`], [`gen_server::start_link_with`] |
@@ -57,7 +66,7 @@
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
-//! | supervisor reports (SASL)                      | `tracing` events with target `bough::supervisor`        |
+//! | supervisor and crash reports (SASL)            | `tracing` events with targets `bough::supervisor`, `bough::gen_server` |
 //!
 //! # Processes and tasks
 //!
@@ -67,7 +76,8 @@
 //! serialized as in OTP. Processes need a tokio runtime; any flavour works.
 //!
 //! No task outlives its supervisor: stopping a supervisor stops its children (and theirs)
-//! and returns only when every one of their tasks has ended.
+//! and returns only when every one of their tasks has ended, however the supervisor ends
+//! (even killed). The [`process`] module says how a process ends and what it tells whom.
 
 #![warn(missing_docs)]
 
