@@ -276,3 +276,45 @@ async fn a_supervisor_runs_init_with_its_argument_at_every_restart() {
     top.stop(ExitReason::Shutdown).await.unwrap();
     assert_eq!(Member::size().await, Err(CallError::NoProc));
 }
+
+/// The pid `Checked`'s `init` ran as.
+static CHECKED_INIT_PID: std::sync::Mutex<Option<Pid>> = std::sync::Mutex::new(None);
+
+fn checked(fail: bool) {
+    *CHECKED_INIT_PID.lock().unwrap() = bough::try_self_pid();
+    assert!(!fail, "a bug in the supervisor's init");
+}
+
+/// A child with nothing to do.
+pub struct Quiet;
+
+#[gen_server]
+impl Quiet {
+    async fn init(_: ()) -> Init<Self> {
+        Init::Ok(Quiet)
+    }
+}
+
+supervisor! {
+    /// Records where its `init` runs, and panics in it when told.
+    pub Checked(fail: bool) {
+        strategy: one_for_one,
+        children: [(Quiet, checked(fail))],
+    }
+}
+
+/// As OTP runs `init/1` in the new supervisor process: `self_pid()` there is the
+/// supervisor's, and a panic in it fails the start instead of crashing the starter.
+#[tokio::test(start_paused = true)]
+async fn a_supervisors_init_runs_in_its_own_process() {
+    let checked = Checked::start_link(false).await.unwrap();
+    assert_eq!(*CHECKED_INIT_PID.lock().unwrap(), Some(checked.pid()));
+    checked.stop(ExitReason::Normal).await.unwrap();
+
+    let failed = Checked::start_link(true).await;
+    assert!(
+        matches!(&failed, Err(StartError::Init(ExitReason::Panic(message))) if message.contains("a bug")),
+        "{failed:?}"
+    );
+    assert!(Checked::whereis().is_none(), "its name is free");
+}

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::future::Future;
 
-use crate::child_spec::{Child, ChildSpec, ChildType};
+use crate::child_spec::{Child, ChildSpec};
 use crate::dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
@@ -265,44 +265,48 @@ pub mod private {
         S::Arg: SupervisorArg,
     {
         let name = S::name();
-        ChildSpec::from_start(name.to_string(), ChildType::Supervisor, move |mut ctx| {
-            let (children, options) = S::init(arg.clone());
-            let mut spec = Supervisor::child_spec(children, options);
-            spec.name = ctx.name.take();
-            spec.spawn(ctx)
+        Supervisor::child_spec_with(name.to_string().into(), move || {
+            let arg = arg.clone();
+            Box::new(move || S::init(arg))
         })
         .name(name)
     }
 
     /// The child spec of a [`DynamicSupervisorModule`], for its generated
-    /// [`Child::child_spec`]: each start, restarts included, runs `init(arg)` again.
+    /// [`Child::child_spec`]: each start, restarts included, runs `init(arg)` again, in the
+    /// new supervisor's process.
     pub fn dynamic_supervisor_module_spec<S>(arg: S::Arg) -> ChildSpec
     where
         S: DynamicSupervisorModule,
         S::Arg: SupervisorArg,
     {
         let name = S::name();
-        ChildSpec::from_start(name.to_string(), ChildType::Supervisor, move |mut ctx| {
-            let mut spec = DynamicSupervisor::child_spec(S::init(arg.clone()));
-            spec.name = ctx.name.take();
-            spec.spawn(ctx)
+        DynamicSupervisor::child_spec_with(name.to_string().into(), move || {
+            let arg = arg.clone();
+            Box::new(move || S::init(arg))
         })
         .name(name)
     }
 
-    /// [`StartLink::start_link`] and [`StartLinkArg::start_link`] of a static supervisor.
+    /// [`StartLink::start_link`] and [`StartLinkArg::start_link`] of a static supervisor:
+    /// `init(arg)` runs in the new supervisor's process.
     pub async fn start_supervisor_module<S: SupervisorModule>(
         arg: S::Arg,
-    ) -> Result<Supervisor, StartError> {
-        let (children, options) = S::init(arg);
-        Supervisor::start_link(children, options.name(S::name())).await
+    ) -> Result<Supervisor, StartError>
+    where
+        S::Arg: Send + 'static,
+    {
+        Supervisor::start_with(Box::new(move || S::init(arg)), Some(S::name())).await
     }
 
     /// [`StartLink::start_link`] and [`StartLinkArg::start_link`] of a dynamic supervisor.
     pub async fn start_dynamic_supervisor_module<S: DynamicSupervisorModule>(
         arg: S::Arg,
-    ) -> Result<DynamicSupervisor, StartError> {
-        DynamicSupervisor::start_link(S::init(arg).name(S::name())).await
+    ) -> Result<DynamicSupervisor, StartError>
+    where
+        S::Arg: Send + 'static,
+    {
+        DynamicSupervisor::start_with(Box::new(move || S::init(arg)), Some(S::name())).await
     }
 
     /// The `from` a deferred `#[call]` handler gets: the call's `to`, which answers with

@@ -155,10 +155,29 @@ impl DynamicSupervisor {
     pub async fn start_link(
         options: DynamicSupervisorOptions,
     ) -> Result<DynamicSupervisor, StartError> {
-        let (mailbox, starting) = state::spawn(options, Parent::Caller)?;
+        let name = options.name.clone();
+        DynamicSupervisor::start_with(Box::new(move || options), name).await
+    }
+
+    /// Starts a dynamic supervisor whose `init` runs in its own process.
+    pub(crate) async fn start_with(
+        init: state::Init,
+        name: Option<Name>,
+    ) -> Result<DynamicSupervisor, StartError> {
+        let (mailbox, starting) = state::spawn(init, name, Parent::Caller)?;
         let started = starting.wait().await?;
         crate::process::life::keep_with_caller(started, crate::Shutdown::Infinity);
         Ok(DynamicSupervisor { mailbox })
+    }
+
+    /// A child spec whose supervisor runs `init` in its own process at every start.
+    pub(crate) fn child_spec_with(
+        id: ChildId,
+        init: impl Fn() -> state::Init + Send + Sync + 'static,
+    ) -> ChildSpec {
+        ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
+            state::spawn(init(), ctx.name, ctx.parent).map(|(_, starting)| starting)
+        })
     }
 
     /// A child spec that starts this supervisor under another one: type supervisor,
@@ -170,11 +189,9 @@ impl DynamicSupervisor {
             |name| name.to_string().into(),
         );
         ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
-            let mut options = options.clone();
-            if ctx.name.is_some() {
-                options.name = ctx.name;
-            }
-            state::spawn(options, ctx.parent).map(|(_, starting)| starting)
+            let name = ctx.name.or_else(|| options.name.clone());
+            let options = options.clone();
+            state::spawn(Box::new(move || options), name, ctx.parent).map(|(_, starting)| starting)
         })
     }
 

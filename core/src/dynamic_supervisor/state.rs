@@ -12,8 +12,9 @@ use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
 use crate::process::control::ProcessRef;
-use crate::process::life::{Parent, Started, Starting};
+use crate::process::life::{Exit, Parent, Started, Starting};
 use crate::process::mailbox::Mailbox;
+use crate::registry::Name;
 use crate::reply::ReplyTo;
 use crate::supervisor::core::{self, Core, Kind};
 use crate::supervisor::{
@@ -55,37 +56,44 @@ struct DynSup {
 
 pub(crate) type Mb = Mailbox<SupMsg<DynReq>>;
 
-/// Checks the options, takes the name and spawns the supervisor, which starts with no
-/// children.
+/// A dynamic supervisor's `init`: its options, built in its own process at every start and
+/// restart.
+pub(crate) type Init = Box<dyn FnOnce() -> DynamicSupervisorOptions + Send>;
+
+/// Takes the name and spawns the supervisor, whose task runs `init` and checks the options;
+/// it starts with no children.
 pub(crate) fn spawn(
-    options: DynamicSupervisorOptions,
+    init: Init,
+    name: Option<Name>,
     parent: Parent,
 ) -> Result<(Arc<Mb>, Starting), StartError> {
-    let intensity = Intensity::new(
-        options.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
-        options.period.unwrap_or(DEFAULT_PERIOD),
-    )?;
-    let max_children = options.max_children.unwrap_or(usize::MAX);
-    let extra = options.extra;
     core::spawn(
         "DynamicSupervisor",
-        options.name,
+        name,
         parent,
-        intensity,
-        move |core, ack| {
+        move |inbox, ack| async move {
+            let checked = core::run_init(init).and_then(|options| {
+                let intensity = Intensity::new(
+                    options.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS),
+                    options.period.unwrap_or(DEFAULT_PERIOD),
+                )?;
+                Ok((options, intensity))
+            });
+            let (options, intensity) = match checked {
+                Ok(checked) => checked,
+                Err(error) => return Exit::not_started(ExitReason::Shutdown, ack, error),
+            };
             let sup = DynSup {
-                me: core.inbox.mailbox.clone(),
-                core,
-                max_children,
-                extra,
+                me: inbox.mailbox.clone(),
+                core: Core::new(inbox, intensity),
+                max_children: options.max_children.unwrap_or(usize::MAX),
+                extra: options.extra,
                 children: PidMap::default(),
                 restarting: PidMap::default(),
                 supervisors: 0,
             };
-            async move {
-                ack.reply(Ok(()));
-                core::run(sup).await
-            }
+            ack.reply(Ok(()));
+            core::run(sup).await
         },
     )
 }

@@ -29,6 +29,15 @@ pub(crate) struct Core<R: Requests> {
 }
 
 impl<R: Requests> Core<R> {
+    pub(crate) fn new(inbox: Inbox<R>, intensity: Intensity) -> Core<R> {
+        Core {
+            pid: inbox.mailbox.pid(),
+            inbox,
+            intensity,
+            lingering: Vec::new(),
+        }
+    }
+
     /// Keeps the task of a child that exited, to wait for its very end when the
     /// supervisor stops.
     pub(crate) fn linger(&mut self, join: Option<JoinHandle<()>>) {
@@ -69,14 +78,13 @@ pub(crate) trait Kind: Send + Sized + 'static {
 /// A supervisor's mailbox and its start in progress.
 pub(crate) type Spawned<R> = (Arc<Mailbox<SupMsg<R>>>, Starting);
 
-/// Takes the name and spawns a supervisor process; `body` gets the core and answers the
-/// starter.
+/// Takes the name and spawns a supervisor process; `body`, in the new process, runs the
+/// supervisor's `init`, builds its core and answers the starter.
 pub(crate) fn spawn<R, F>(
     type_name: &'static str,
     name: Option<Name>,
     parent: Parent,
-    intensity: Intensity,
-    body: impl FnOnce(Core<R>, ReplyTo<Result<(), StartError>>) -> F,
+    body: impl FnOnce(Inbox<R>, ReplyTo<Result<(), StartError>>) -> F,
 ) -> Result<Spawned<R>, StartError>
 where
     R: Requests,
@@ -88,15 +96,7 @@ where
         parent,
         trap_exit: true,
     };
-    life::spawn(spec, move |mailbox, ack| {
-        let core = Core {
-            pid: mailbox.pid(),
-            inbox: Inbox::new(mailbox),
-            intensity,
-            lingering: Vec::new(),
-        };
-        body(core, ack)
-    })
+    life::spawn(spec, move |mailbox, ack| body(Inbox::new(mailbox), ack))
 }
 
 /// The supervisor loop, then the stop of every child.
@@ -123,6 +123,13 @@ pub(crate) async fn run<K: Kind>(mut sup: K) -> Exit {
     // Decided before the requests set aside are dropped, so their callers learn the reason.
     let reason = sup.core().inbox.mailbox.decide_exit(reason);
     Exit::new(reason, waiter)
+}
+
+/// Runs a supervisor's `init` inside its process: a panic in it fails the start, as a
+/// raise in OTP's `init/1` does, instead of crashing whoever started the supervisor.
+pub(crate) fn run_init<T>(init: impl FnOnce() -> T) -> Result<T, StartError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(init))
+        .map_err(|payload| StartError::Init(ExitReason::from_panic(payload)))
 }
 
 /// Sends a request to a supervisor and waits for the answer.

@@ -211,11 +211,30 @@ impl Supervisor {
         children: impl IntoIterator<Item = ChildSpec>,
         options: SupervisorOptions,
     ) -> Result<Supervisor, StartError> {
-        let (mailbox, starting) =
-            state::spawn(children.into_iter().collect(), options, Parent::Caller)?;
+        let children: Vec<ChildSpec> = children.into_iter().collect();
+        let name = options.name.clone();
+        Supervisor::start_with(Box::new(move || (children, options)), name).await
+    }
+
+    /// Starts a supervisor whose `init` runs in its own process.
+    pub(crate) async fn start_with(
+        init: state::Init,
+        name: Option<Name>,
+    ) -> Result<Supervisor, StartError> {
+        let (mailbox, starting) = state::spawn(init, name, Parent::Caller)?;
         let started = starting.wait().await?;
         crate::process::life::keep_with_caller(started, crate::Shutdown::Infinity);
         Ok(Supervisor { mailbox })
+    }
+
+    /// A child spec whose supervisor runs `init` in its own process at every start.
+    pub(crate) fn child_spec_with(
+        id: ChildId,
+        init: impl Fn() -> state::Init + Send + Sync + 'static,
+    ) -> ChildSpec {
+        ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
+            state::spawn(init(), ctx.name, ctx.parent).map(|(_, starting)| starting)
+        })
     }
 
     /// A child spec that starts this supervisor under another one: type supervisor,
@@ -230,11 +249,10 @@ impl Supervisor {
             |name| name.to_string().into(),
         );
         ChildSpec::from_start(id, ChildType::Supervisor, move |ctx| {
-            let mut options = options.clone();
-            if ctx.name.is_some() {
-                options.name = ctx.name;
-            }
-            state::spawn(children.to_vec(), options, ctx.parent).map(|(_, starting)| starting)
+            let name = ctx.name.or_else(|| options.name.clone());
+            let (children, options) = (children.to_vec(), options.clone());
+            state::spawn(Box::new(move || (children, options)), name, ctx.parent)
+                .map(|(_, starting)| starting)
         })
     }
 

@@ -17,6 +17,7 @@ use crate::pid::Pid;
 use crate::process::control::ProcessRef;
 use crate::process::life::{Exit, Parent, Started, Starting};
 use crate::process::mailbox::Mailbox;
+use crate::registry::Name;
 use crate::reply::ReplyTo;
 
 pub(crate) enum StaticReq {
@@ -68,34 +69,38 @@ struct StaticSup {
 
 pub(crate) type Mb = Mailbox<SupMsg<StaticReq>>;
 
-/// Checks the specs and options, takes the name and spawns the supervisor, whose task then
-/// starts its children in order.
+/// A static supervisor's `init`: its children and options, built in its own process at
+/// every start and restart.
+pub(crate) type Init = Box<dyn FnOnce() -> (Vec<ChildSpec>, SupervisorOptions) + Send>;
+
+/// Takes the name and spawns the supervisor, whose task runs `init`, checks the specs and
+/// options, and starts the children in order.
 pub(crate) fn spawn(
-    specs: Vec<ChildSpec>,
-    options: SupervisorOptions,
+    init: Init,
+    name: Option<Name>,
     parent: Parent,
 ) -> Result<(Arc<Mb>, Starting), StartError> {
-    let mut ids = HashSet::with_capacity(specs.len());
-    if let Some(dup) = specs.iter().find(|spec| !ids.insert(&spec.id)) {
-        return Err(StartError::DuplicateChildId(dup.id.clone()));
-    }
-    let intensity = Intensity::new(options.max_restarts, options.period)?;
-    let strategy = options.strategy;
-    core::spawn(
-        "Supervisor",
-        options.name,
-        parent,
-        intensity,
-        move |core, ack| {
-            let sup = StaticSup {
-                me: core.inbox.mailbox.clone(),
-                core,
-                strategy,
-                children: Vec::with_capacity(specs.len()),
-            };
-            sup.live(specs, ack)
-        },
-    )
+    core::spawn("Supervisor", name, parent, move |inbox, ack| async move {
+        let checked = core::run_init(init).and_then(|(specs, options)| {
+            let mut ids = HashSet::with_capacity(specs.len());
+            if let Some(dup) = specs.iter().find(|spec| !ids.insert(&spec.id)) {
+                return Err(StartError::DuplicateChildId(dup.id.clone()));
+            }
+            let intensity = Intensity::new(options.max_restarts, options.period)?;
+            Ok((specs, options.strategy, intensity))
+        });
+        let (specs, strategy, intensity) = match checked {
+            Ok(checked) => checked,
+            Err(error) => return Exit::not_started(ExitReason::Shutdown, ack, error),
+        };
+        let sup = StaticSup {
+            me: inbox.mailbox.clone(),
+            core: Core::new(inbox, intensity),
+            strategy,
+            children: Vec::with_capacity(specs.len()),
+        };
+        sup.live(specs, ack).await
+    })
 }
 
 impl Kind for StaticSup {
