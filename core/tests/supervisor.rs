@@ -1,4 +1,4 @@
-//! Static supervisor semantics: items 19–35 of otp-semantics.md.
+//! Static supervisor semantics: items 19–35 of `docs/semantics.md`.
 
 mod common;
 
