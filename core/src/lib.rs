@@ -86,7 +86,7 @@ pub mod supervisor;
 
 pub use child_spec::{Child, ChildId, ChildSpec, ChildType, Restart, Shutdown};
 pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
-pub use error::{CallError, ChildError, StartError};
+pub use error::{CallError, ChildError, Error, StartError};
 pub use exit::ExitReason;
 pub use gen_server::{
     Call, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
@@ -107,7 +107,7 @@ pub mod prelude {
     pub use crate::gen_server;
     pub use crate::{
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType,
-        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
+        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, Error, ExitReason,
         GenServer, GenServerModule, Init, Name, Never, NoReply, Pid, Registry, Reply, ReplyTo,
         Restart, Server, Shutdown, StartError, StartOptions, Strategy, Supervisor,
         SupervisorModule, SupervisorOptions, self_pid, whereis,
