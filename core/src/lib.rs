@@ -78,6 +78,7 @@ mod exit;
 pub mod gen_server;
 mod mailbox;
 mod module;
+mod panic_hook;
 mod pid;
 mod process;
 mod registry;
@@ -96,6 +97,7 @@ pub use module::{
     DynamicSupervisorModule, GenServerModule, NoArgument, RestartableArgs, SupervisorModule,
     dynamic_supervisor_module_spec, supervisor_module_spec,
 };
+pub use panic_hook::report_panics_with_tracing;
 pub use pid::Pid;
 pub use process::{process_count, self_pid, try_self_pid};
 pub use registry::{Name, Registry, whereis};
