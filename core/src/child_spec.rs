@@ -126,14 +126,40 @@ pub struct ChildSpec {
 }
 
 impl ChildSpec {
-    /// A spec that starts the GenServer `S` with `args`, with OTP's defaults: id = the type's
-    /// name, permanent, 5000 ms shutdown, worker.
+    /// A spec that starts the GenServer `S` with `args`, with OTP's defaults: permanent,
+    /// 5000 ms shutdown, worker, and the type's own name as its id.
+    ///
+    /// # The default id
+    ///
+    /// OTP's default id is the child's module; bough's is the type's name without its
+    /// module path: `AuthDataLoader` for `my_app::loader::AuthDataLoader`, and
+    /// `Pool<Conn>` for `my_app::Pool<my_app::db::Conn>`. It stays the same when the type
+    /// moves to another module. Two children of one supervisor need two ids, so give one of
+    /// them its own with [`id`](ChildSpec::id), `#[gen_server(id = "...")]` on the struct,
+    /// or `Worker { id: "..." }` in a `supervisor!` children list.
+    ///
+    /// ```
+    /// # use bough_core::prelude::*;
+    /// mod loader {
+    ///     # use bough_core::prelude::*;
+    ///     pub struct AuthDataLoader;
+    ///     # impl GenServer for AuthDataLoader {
+    ///     #     type Args = (); type Call = Never; type Reply = Never; type Cast = Never;
+    ///     #     type Info = Never; type Continue = Never;
+    ///     #     async fn init(_: ()) -> Init<Self> { Init::Ok(AuthDataLoader) }
+    ///     # }
+    /// }
+    ///
+    /// let spec = ChildSpec::worker::<loader::AuthDataLoader>(());
+    /// assert_eq!(spec.child_id(), "AuthDataLoader");
+    /// assert_eq!(spec.id("rules_loader").child_id(), "rules_loader");
+    /// ```
     pub fn worker<S>(args: S::Args) -> ChildSpec
     where
         S: GenServer,
         S::Args: Clone + Sync,
     {
-        ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
+        ChildSpec::from_start(default_id::<S>(), ChildType::Worker, move |ctx| {
             gen_server::spawn_supervised::<S>(args.clone(), ctx)
         })
     }
@@ -143,14 +169,15 @@ impl ChildSpec {
     /// are prepended to the child's start arguments.
     ///
     /// Starting it under a supervisor without extra arguments of type `E` fails with
-    /// [`StartError::BadExtraArguments`].
+    /// [`StartError::BadExtraArguments`]. Its id is the type's name, as for
+    /// [`worker`](ChildSpec::worker#the-default-id).
     pub fn worker_with_extra<S, E, A>(arg: A) -> ChildSpec
     where
         S: GenServer<Args = (E, A)>,
         E: Clone + Send + Sync + 'static,
         A: Clone + Send + Sync + 'static,
     {
-        ChildSpec::from_start(type_name::<S>(), ChildType::Worker, move |ctx| {
+        ChildSpec::from_start(default_id::<S>(), ChildType::Worker, move |ctx| {
             let extra = ctx
                 .extra
                 .as_deref()
@@ -190,7 +217,7 @@ impl ChildSpec {
         })
     }
 
-    /// Sets the id (`id:`).
+    /// Sets the id (`id:`), in place of the [default](ChildSpec::worker#the-default-id).
     #[must_use]
     pub fn id(mut self, id: impl Into<ChildId>) -> ChildSpec {
         self.id = id.into();
@@ -271,4 +298,77 @@ pub trait Child: 'static {
 
     /// The child spec that starts this child with `arg`.
     fn child_spec(arg: Self::Arg) -> ChildSpec;
+}
+
+/// The default id of a child of type `T`: the type's name without module paths, as OTP
+/// names a child after its module. A plain type's id borrows from `type_name`, so building
+/// a spec allocates nothing for it.
+fn default_id<T: ?Sized>() -> ChildId {
+    short_type_name(type_name::<T>())
+}
+
+/// `a::b::Pool<c::Conn, u8>` -> `Pool<Conn, u8>`: every path loses its module prefix.
+fn short_type_name(full: &'static str) -> ChildId {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    if full.chars().all(|c| is_ident(c) || c == ':') {
+        return Cow::Borrowed(full.rsplit("::").next().unwrap_or(full));
+    }
+    let mut short = String::with_capacity(full.len());
+    // Where the path being read started in `short`: a `::` drops what came since.
+    let mut path_start = 0;
+    let mut rest = full;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("::") {
+            short.truncate(path_start);
+            rest = after;
+            continue;
+        }
+        short.push(c);
+        if !is_ident(c) {
+            path_start = short.len();
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_type_keeps_only_its_own_name_without_allocating() {
+        let id = short_type_name("my_app::loader::AuthDataLoader");
+        assert_eq!(id, "AuthDataLoader");
+        assert!(matches!(id, Cow::Borrowed(_)));
+        assert_eq!(short_type_name("AuthDataLoader"), "AuthDataLoader");
+        assert_eq!(short_type_name("u64"), "u64");
+    }
+
+    #[test]
+    fn generic_arguments_lose_their_paths_too() {
+        assert_eq!(
+            short_type_name("my_app::Pool<my_app::db::Conn, alloc::string::String>"),
+            "Pool<Conn, String>"
+        );
+        assert_eq!(
+            short_type_name("a::Outer<b::Inner<c::Leaf>>"),
+            "Outer<Inner<Leaf>>"
+        );
+        assert_eq!(
+            short_type_name("a::Job<(u8, b::Arg), [c::Item; 4], &'static str>"),
+            "Job<(u8, Arg), [Item; 4], &'static str>"
+        );
+        assert_eq!(
+            short_type_name("a::Handler<dyn core::ops::Fn(a::Req) + core::marker::Send>"),
+            "Handler<dyn Fn(Req) + Send>"
+        );
+    }
+
+    #[test]
+    fn the_default_id_is_computed_from_the_type() {
+        struct Local;
+        assert_eq!(default_id::<Local>(), "Local");
+        assert_eq!(default_id::<Vec<Local>>(), "Vec<Local>");
+    }
 }
