@@ -99,9 +99,9 @@ use proc_macro::TokenStream;
 /// callbacks block without `init`, a misspelt callback, a callback with the wrong
 /// receiver, a borrowed message type, a declared message type no callback takes.
 ///
-/// [`Child`]: ../bough/trait.Child.html
-/// [`GenServerModule`]: ../bough/trait.GenServerModule.html
-/// [`ChildSpec`]: ../bough/struct.ChildSpec.html
+/// [`Child`]: https://docs.rs/bough/latest/bough/trait.Child.html
+/// [`GenServerModule`]: https://docs.rs/bough/latest/bough/trait.GenServerModule.html
+/// [`ChildSpec`]: https://docs.rs/bough/latest/bough/struct.ChildSpec.html
 #[proc_macro_attribute]
 pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
     server::expand(args.into(), input.into()).into()
@@ -188,9 +188,9 @@ pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
 /// is not a server or supervisor, a child listed alone that needs an argument. All
 /// mistakes of one invocation are reported together.
 ///
-/// [`SupervisorModule`]: ../bough/trait.SupervisorModule.html
-/// [`DynamicSupervisorModule`]: ../bough/trait.DynamicSupervisorModule.html
-/// [`Child`]: ../bough/trait.Child.html
+/// [`SupervisorModule`]: https://docs.rs/bough/latest/bough/trait.SupervisorModule.html
+/// [`DynamicSupervisorModule`]: https://docs.rs/bough/latest/bough/trait.DynamicSupervisorModule.html
+/// [`Child`]: https://docs.rs/bough/latest/bough/trait.Child.html
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()
