@@ -170,7 +170,7 @@ impl ChildSpec {
     ///
     /// Starting it under a supervisor without extra arguments of type `E` fails with
     /// [`StartError::BadExtraArguments`]. Its id is the type's name, as for
-    /// [`worker`](ChildSpec::worker#the-default-id).
+    /// [`worker`](ChildSpec::worker).
     pub fn worker_with_extra<S, E, A>(arg: A) -> ChildSpec
     where
         S: GenServer<Args = (E, A)>,
@@ -217,7 +217,7 @@ impl ChildSpec {
         })
     }
 
-    /// Sets the id (`id:`), in place of the [default](ChildSpec::worker#the-default-id).
+    /// Sets the id (`id:`), in place of the default (see [`worker`](ChildSpec::worker)).
     #[must_use]
     pub fn id(mut self, id: impl Into<ChildId>) -> ChildSpec {
         self.id = id.into();

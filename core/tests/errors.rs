@@ -115,7 +115,11 @@ fn inner_errors_are_sources_and_not_repeated_in_the_message() {
 #[test]
 fn errors_without_an_inner_error_have_no_source() {
     assert!(CallError::Exited(ExitReason::Killed).source().is_none());
-    assert!(StartError::Init(ExitReason::error("bad config")).source().is_none());
+    assert!(
+        StartError::Init(ExitReason::error("bad config"))
+            .source()
+            .is_none()
+    );
     assert!(ChildError::NotFound.source().is_none());
     assert!(Error::from(CallError::Timeout).source().is_none());
 }
@@ -143,10 +147,7 @@ async fn a_program_uses_question_marks_through_starts_calls_and_child_management
     );
     // The child's default id is its type's name, so terminating it works; the call after
     // the supervisor stopped finds no process.
-    assert_eq!(
-        session("Worker").await,
-        Err(Error::Call(CallError::NoProc))
-    );
+    assert_eq!(session("Worker").await, Err(Error::Call(CallError::NoProc)));
 }
 
 #[tokio::test]
@@ -168,10 +169,7 @@ async fn a_child_that_fails_to_start_is_the_source_of_its_supervisors_error() {
     match error {
         Error::Start(StartError::FailedToStartChild { id, reason }) => {
             assert_eq!(id, "loader");
-            assert_eq!(
-                *reason,
-                StartError::Init(ExitReason::error("no rules url"))
-            );
+            assert_eq!(*reason, StartError::Init(ExitReason::error("no rules url")));
         }
         other => panic!("expected FailedToStartChild, got {other:?}"),
     }

@@ -21,7 +21,11 @@ fn crash(name: &'static str) {
 async fn core_19_child_spec_defaults_follow_otp() {
     let log = Log::new();
     let spec = ChildSpec::worker::<Probe>(Args::new("a", &log));
-    assert_eq!(spec.child_id(), "Probe", "id defaults to the type's own name");
+    assert_eq!(
+        spec.child_id(),
+        "Probe",
+        "id defaults to the type's own name"
+    );
     assert_eq!(spec.restart_type(), Restart::Permanent);
     assert_eq!(spec.shutdown_type(), Shutdown::millis(5000));
     assert_eq!(spec.child_type(), ChildType::Worker);
