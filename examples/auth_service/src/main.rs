@@ -36,6 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_target(false)
         .compact()
         .init();
+    // A bug that panics in a process is reported like any other crash: one event, no
+    // backtrace on stderr.
+    bough::report_panics_with_tracing();
 
     let auth = StandIn::start(rules(1, &[("web", "orders"), ("orders", "payments")])).await;
     info!(url = %auth.rules_url(), "stand-in auth service up");
