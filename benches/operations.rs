@@ -1,5 +1,5 @@
 //! The cost of each basic operation, on a single-threaded runtime so the numbers are the
-//! operation's own and not the scheduler's: `cargo bench --bench operations`.
+//! operation's own and not the scheduler's: `cargo bench -p bough-benches`.
 //!
 //! The comparison with the Erlang VM, ractor, kameo and bare tokio lives in `bench/compare`.
 

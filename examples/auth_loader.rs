@@ -89,13 +89,14 @@ impl MyService {
 // The iex session, one thread, so that the worker's lines and ours interleave as they did
 // there: `start_child` returns right after `init`, while the loading goes on.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), bough::Error> {
     println!("{:?}", MyService::start().await);
     println!("{:?}", MyService::update_auth_rules().await);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     println!("{:?}", MyService::update_auth_rules().await);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    // The transient workers stopped normally, so none was restarted.
+    // The transient workers stopped normally, so none was restarted. Each `?` turns the
+    // call's `CallError` into a `bough::Error`, the one error type of a whole program.
     println!("{:?}", AuthDataLoaderSup::count_children().await?);
     MyService::stop(ExitReason::Shutdown).await?;
     Ok(())

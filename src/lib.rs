@@ -9,8 +9,11 @@
 //! - The [`dynamic_supervisor`] module: `DynamicSupervisor`.
 //! - Names: [`Name`], [`Registry`], [`whereis`].
 //! - The macros: [`#[gen_server]`](macro@gen_server) and [`supervisor!`](macro@supervisor).
+//! - Errors: [`StartError`], [`CallError`] and [`ChildError`], and [`Error`], which holds
+//!   any of them so that a program can `?` through all three.
+//! - Crash reports: [`report_panics_with_tracing`].
 //!
-//! `use bough::prelude::*;` brings in what most programs use.
+//! `use bough::prelude::*;` brings in what most programs use, [`Error`] included.
 
 pub use bough_core::*;
 pub use bough_macros::{gen_server, supervisor};

@@ -1,4 +1,5 @@
-//! The errors of calls, starts and child management.
+//! The errors of calls, starts and child management, and [`Error`], which holds any of
+//! them so that a program can `?` through all three.
 
 use crate::child::ChildId;
 use crate::exit::ExitReason;
@@ -65,12 +66,14 @@ pub enum StartError {
     #[error("init failed: {0}")]
     Init(ExitReason),
     /// A supervisor could not start one of its children, so it did not start
-    /// (`{:error, {:shutdown, {:failed_to_start_child, id, reason}}}`).
-    #[error("child `{id}` failed to start: {reason}")]
+    /// (`{:error, {:shutdown, {:failed_to_start_child, id, reason}}}`). Why the child
+    /// failed is the error's [`source`](std::error::Error::source).
+    #[error("child `{id}` failed to start")]
     FailedToStartChild {
         /// The id of the child that failed.
         id: ChildId,
         /// Why it failed.
+        #[source]
         reason: Box<StartError>,
     },
     /// Two children of one supervisor share an id
@@ -94,9 +97,10 @@ pub enum StartError {
         /// What the spec starts.
         found: &'static str,
     },
-    /// The supervisor asked to start the child could not be reached.
-    #[error("the supervisor could not be reached: {0}")]
-    Supervisor(CallError),
+    /// The supervisor asked to start the child could not be reached; the
+    /// [`CallError`] is the [`source`](std::error::Error::source).
+    #[error("the supervisor could not be reached")]
+    Supervisor(#[from] CallError),
 }
 
 /// Why a supervisor could not do what was asked with one of its children.
@@ -112,22 +116,73 @@ pub enum ChildError {
     /// The child is being restarted (`{:error, :restarting}`).
     #[error("the child is being restarted")]
     Restarting,
-    /// Restarting the child failed (`{:error, reason}`).
-    #[error("the child failed to start: {0}")]
-    Start(StartError),
-    /// The supervisor could not be reached.
-    #[error("the supervisor could not be reached: {0}")]
-    Supervisor(CallError),
+    /// Restarting the child failed (`{:error, reason}`); the [`StartError`] is the
+    /// [`source`](std::error::Error::source).
+    #[error("the child failed to start")]
+    Start(#[source] StartError),
+    /// The supervisor could not be reached; the [`CallError`] is the
+    /// [`source`](std::error::Error::source).
+    #[error("the supervisor could not be reached")]
+    Supervisor(#[from] CallError),
 }
 
-impl From<CallError> for StartError {
-    fn from(error: CallError) -> StartError {
-        StartError::Supervisor(error)
-    }
-}
-
-impl From<CallError> for ChildError {
-    fn from(error: CallError) -> ChildError {
-        ChildError::Supervisor(error)
-    }
+/// Any error bough returns: a program that starts processes, calls them and manages
+/// children can `?` each of [`StartError`], [`CallError`] and [`ChildError`] into this one
+/// type, and still match on the precise error inside.
+///
+/// It shows and chains exactly as the error it holds: its `Display` is that error's, and
+/// its [`source`](std::error::Error::source) is that error's source.
+///
+/// ```
+/// use bough_core::prelude::*;
+///
+/// struct Counter(u64);
+///
+/// impl GenServer for Counter {
+///     type Args = ();
+///     type Call = ();
+///     type Reply = u64;
+///     type Cast = Never;
+///     type Info = Never;
+///     type Continue = Never;
+///
+///     async fn init(_: ()) -> Init<Self> {
+///         Init::Ok(Counter(0))
+///     }
+///
+///     async fn handle_call(&mut self, _: (), _from: ReplyTo<u64>) -> Reply<Self> {
+///         self.0 += 1;
+///         Reply::Reply(self.0)
+///     }
+/// }
+///
+/// // A start, a call and a child operation, each with its own error, behind one `?`.
+/// async fn run() -> Result<u64, bough_core::Error> {
+///     let sup = Supervisor::start_link(
+///         [ChildSpec::worker::<Counter>(()).id("counter").name("counter")],
+///         SupervisorOptions::new(Strategy::OneForOne),
+///     )
+///     .await?;
+///     let count = gen_server::call::<Counter>("counter", ()).await?;
+///     sup.terminate_child("counter").await?;
+///     sup.stop(ExitReason::Normal).await?;
+///     Ok(count)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(run().await, Ok(1));
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A process or child did not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// A call got no reply.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// A supervisor could not do what was asked with one of its children.
+    #[error(transparent)]
+    Child(#[from] ChildError),
 }

@@ -88,6 +88,7 @@ mod error;
 mod exit;
 pub mod gen_server;
 mod module;
+mod panic_hook;
 mod pid;
 pub mod process;
 mod registry;
@@ -98,7 +99,7 @@ mod sync;
 pub use child::{ChildId, ChildType, Restart, Shutdown};
 pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};
 pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
-pub use error::{CallError, ChildError, StartError};
+pub use error::{CallError, ChildError, Error, StartError};
 pub use exit::ExitReason;
 pub use gen_server::{
     Call, DEFAULT_CALL_TIMEOUT, Dest, GenServer, Init, Never, NoReply, Reply, Server, StartOptions,
@@ -108,6 +109,7 @@ pub use module::{
     DynamicSupervisorModule, GenServerModule, StartLink, StartLinkArg, SupervisorModule,
     TypedReplyTo,
 };
+pub use panic_hook::report_panics_with_tracing;
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
 pub use registry::{Name, Registry, whereis};
@@ -118,7 +120,7 @@ pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, Supe
 pub mod prelude {
     pub use crate::{
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
-        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
+        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, Error, ExitReason,
         GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply, Pid, Registry,
         Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk,
         StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo,

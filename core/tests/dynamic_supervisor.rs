@@ -1,4 +1,4 @@
-//! DynamicSupervisor semantics: items 37–46 of otp-semantics.md.
+//! DynamicSupervisor semantics: items 37–46 of `docs/semantics.md`.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! GenServer semantics: items 1–18 of otp-semantics.md.
+//! GenServer semantics: items 1–18 of `docs/semantics.md`.
 
 mod common;
 

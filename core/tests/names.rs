@@ -1,4 +1,4 @@
-//! Names: items 47–51 of otp-semantics.md.
+//! Names: items 47–51 of `docs/semantics.md`.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Static supervisor semantics: items 19–35 of otp-semantics.md.
+//! Static supervisor semantics: items 19–35 of `docs/semantics.md`.
 
 mod common;
 
@@ -23,8 +23,8 @@ async fn core_19_child_spec_defaults_follow_otp() {
     let spec = ChildSpec::worker::<Probe>(Args::new("a", &log));
     assert_eq!(
         spec.child_id(),
-        std::any::type_name::<Probe>(),
-        "id defaults to the type"
+        "Probe",
+        "id defaults to the type's own name"
     );
     assert_eq!(spec.restart_type(), Restart::Permanent);
     assert_eq!(spec.shutdown_type(), Shutdown::millis(5000));

@@ -209,12 +209,12 @@ use proc_macro::TokenStream;
 /// one named like a generated function. The catalogue, with the message of each, is
 /// `tests/ui/fail` in the repository.
 ///
-/// [`Child`]: ../bough/trait.Child.html
-/// [`GenServerModule`]: ../bough/trait.GenServerModule.html
-/// [`ChildSpec`]: ../bough/struct.ChildSpec.html
-/// [`Name`]: ../bough/struct.Name.html
-/// [`Registry`]: ../bough/struct.Registry.html
-/// [`Dest`]: ../bough/enum.Dest.html
+/// [`Child`]: https://docs.rs/bough/latest/bough/trait.Child.html
+/// [`GenServerModule`]: https://docs.rs/bough/latest/bough/trait.GenServerModule.html
+/// [`ChildSpec`]: https://docs.rs/bough/latest/bough/struct.ChildSpec.html
+/// [`Name`]: https://docs.rs/bough/latest/bough/struct.Name.html
+/// [`Registry`]: https://docs.rs/bough/latest/bough/struct.Registry.html
+/// [`Dest`]: https://docs.rs/bough/latest/bough/enum.Dest.html
 #[proc_macro_attribute]
 pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
     server::expand(args.into(), input.into()).into()
@@ -364,11 +364,11 @@ pub fn gen_server(args: TokenStream, input: TokenStream) -> TokenStream {
 /// without a name or type, two arguments, an argument that cannot be cloned for restarts.
 /// All mistakes of one invocation are reported together.
 ///
-/// [`SupervisorModule`]: ../bough/trait.SupervisorModule.html
-/// [`DynamicSupervisorModule`]: ../bough/trait.DynamicSupervisorModule.html
-/// [`StartLink`]: ../bough/trait.StartLink.html
-/// [`StartLinkArg`]: ../bough/trait.StartLinkArg.html
-/// [`Child`]: ../bough/trait.Child.html
+/// [`SupervisorModule`]: https://docs.rs/bough/latest/bough/trait.SupervisorModule.html
+/// [`DynamicSupervisorModule`]: https://docs.rs/bough/latest/bough/trait.DynamicSupervisorModule.html
+/// [`StartLink`]: https://docs.rs/bough/latest/bough/trait.StartLink.html
+/// [`StartLinkArg`]: https://docs.rs/bough/latest/bough/trait.StartLinkArg.html
+/// [`Child`]: https://docs.rs/bough/latest/bough/trait.Child.html
 #[proc_macro]
 pub fn supervisor(input: TokenStream) -> TokenStream {
     supervisor::expand(input.into()).into()

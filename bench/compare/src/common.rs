@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-/// Workload sizes at scale 1, as in `shared/bench/beam_bench.exs`.
+/// Workload sizes at scale 1, as in `bench/compare/beam_bench.exs`.
 pub struct Sizes {
     pub start_exit: usize,
     pub calls: usize,

@@ -58,9 +58,7 @@ fn parse(output: &str, results: &mut Results, units: &mut BTreeMap<String, Strin
 fn beam_script() -> PathBuf {
     std::env::var_os("BEAM_BENCH")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/beam_bench.exs")
-        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("beam_bench.exs"))
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {

@@ -1,30 +1,14 @@
-//! The auth-rules service of `examples/auth_service`, driven over HTTP on 127.0.0.1 with
-//! ephemeral ports. Its tree is registered under fixed names, like the seed's modules, so
-//! these tests take turns.
-
-#[path = "../examples/auth_service/events.rs"]
-mod events;
-#[path = "../examples/auth_service/http.rs"]
-mod http;
-#[path = "../examples/auth_service/loader.rs"]
-mod loader;
-#[path = "../examples/auth_service/rules.rs"]
-mod rules;
-#[path = "../examples/auth_service/service.rs"]
-mod service;
-#[path = "../examples/auth_service/stand_in.rs"]
-mod stand_in;
-#[path = "../examples/auth_service/store.rs"]
-mod store;
+//! The auth-rules service, driven over HTTP on 127.0.0.1 with ephemeral ports. Its tree is
+//! registered under fixed names, like the seed's modules, so these tests take turns.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bough::prelude::*;
-use events::{EventListener, Reload};
-use rules::view;
-use service::{AuthDataLoaderSup, MyService, Settings};
-use stand_in::{Mode, StandIn, rules};
+use bough_auth_service::events::{EventListener, Reload};
+use bough_auth_service::rules::view;
+use bough_auth_service::service::{AuthDataLoaderSup, MyService, Settings};
+use bough_auth_service::stand_in::{Mode, StandIn, rules};
 
 /// One service at a time: its processes are registered under fixed names.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

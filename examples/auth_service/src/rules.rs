@@ -46,8 +46,14 @@ impl Rules {
             .contains(&(client.to_owned(), service.to_owned()))
     }
 
+    /// How many (client, service) pairs are allowed.
     pub fn len(&self) -> usize {
         self.allowed.len()
+    }
+
+    /// Whether no call is allowed at all.
+    pub fn is_empty(&self) -> bool {
+        self.allowed.is_empty()
     }
 }
 

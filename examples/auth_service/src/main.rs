@@ -1,29 +1,17 @@
-//! A real auth-rules service, built like the seed: the rules come from an auth service over
-//! HTTP, a short-lived loader fetches them at start and whenever the auth service says they
-//! changed, and request handlers read them from a lock-free store. Copy it as the template
-//! for a service of your own.
-//!
-//! `cargo run --example auth_service` runs it all on 127.0.0.1 with a stand-in auth service:
-//! the first load, a reload on an event, a double event answered by `already_started`, a
-//! failing auth service and the recovery, and a clean stop with every process ended.
-
-mod events;
-mod http;
-mod loader;
-mod rules;
-mod service;
-mod stand_in;
-mod store;
+//! The service's demonstration: `cargo run -p bough-auth-service` runs it all on 127.0.0.1
+//! with a stand-in auth service: the first load, a reload on an event, a double event
+//! answered by `already_started`, a failing auth service and the recovery, and a clean stop
+//! with every process ended.
 
 use std::time::Duration;
 
 use bough::prelude::*;
 use tracing::info;
 
-use crate::events::EventListener;
-use crate::rules::view;
-use crate::service::{MyService, Settings};
-use crate::stand_in::{Mode, StandIn, rules};
+use bough_auth_service::events::EventListener;
+use bough_auth_service::rules::view;
+use bough_auth_service::service::{MyService, Settings};
+use bough_auth_service::stand_in::{Mode, StandIn, rules};
 
 /// Waits until the rules reach `version` (the loads run in their own processes).
 async fn wait_for_version(version: u64) {
@@ -48,6 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_target(false)
         .compact()
         .init();
+    // A bug that panics in a process is reported like any other crash: one event, no
+    // backtrace on stderr.
+    bough::report_panics_with_tracing();
 
     let auth = StandIn::start(rules(1, &[("web", "orders"), ("orders", "payments")])).await;
     info!(url = %auth.rules_url(), "stand-in auth service up");
