@@ -218,11 +218,7 @@ impl ChildSpec {
             start,
             server: Some((TypeId::of::<S>(), type_name::<S>())),
         };
-        ChildSpec::new(
-            id.into(),
-            ChildType::Worker,
-            StartFn::Spawn(Arc::new(spawner)),
-        )
+        ChildSpec::new(id, ChildType::Worker, StartFn::Spawn(Arc::new(spawner)))
     }
 
     /// Fails unless this spec starts a server of type `S`.
