@@ -1,7 +1,8 @@
 //! Monitors, links, exit signals and timers, as a template: a coordinator keeps a pool of
 //! workers, monitors each one and replaces the one that dies; it traps exits and links a
 //! helper, so the helper's crash reaches it as a message instead of taking it down; a
-//! timer ticks, and an idle time-out notices when nothing happens.
+//! timer addressed by name ticks, and an idle time-out ends the coordinator when nothing
+//! more happens, which the caller sees through a monitor.
 //!
 //! Run it with `cargo run --example monitors`. It prints (a worker's panic message also
 //! goes to stderr):
@@ -15,7 +16,8 @@
 //! square 4 = Ok(16)
 //! tick: 3 workers; asking the helper to give up
 //! helper exited: helper gave up
-//! idle for 200 ms
+//! idle for 200 ms: done
+//! coordinator exited: normal
 //! process_count after stop: 0
 //! ```
 
@@ -70,7 +72,8 @@ supervisor! {
 }
 
 /// Keeps `size` workers running, hands them jobs in turn, and watches them and its helper.
-#[gen_server(name = "coordinator")]
+/// Transient: when it is done (it stops itself, `normal`), it is not restarted.
+#[gen_server(name = "coordinator", restart = "transient")]
 pub struct Coordinator {
     workers: Vec<(u32, Server<Worker>)>,
     next_id: u32,
@@ -97,7 +100,6 @@ impl GenServer for Coordinator {
         for _ in 0..size {
             coordinator.add_worker().await;
         }
-        gen_server::send_after(&Server::<Self>::current(), Tick, Duration::from_millis(150));
         println!("coordinator: {size} workers monitored, helper linked");
         Init::Ok(coordinator)
     }
@@ -148,8 +150,8 @@ impl GenServer for Coordinator {
     }
 
     async fn handle_timeout(&mut self) -> NoReply<Self> {
-        println!("idle for 200 ms");
-        NoReply::NoReply
+        println!("idle for 200 ms: done");
+        NoReply::Stop(ExitReason::Normal)
     }
 }
 
@@ -174,7 +176,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // The coordinator prints each answer; a crash is an `Err` answer, not a failed call.
         let _answer = gen_server::call::<Coordinator>("coordinator", n).await?;
     }
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    // A timer addressed by name: whatever process has the name when it fires gets it.
+    let _timer =
+        gen_server::send_after::<Coordinator>("coordinator", Tick, Duration::from_millis(50));
+    let coordinator = whereis(&Name::local("coordinator")).expect("the coordinator runs");
+    let reason = process::monitor(coordinator).await;
+    println!("coordinator exited: {reason}");
     demo.stop(ExitReason::Shutdown).await?;
     println!("process_count after stop: {}", process::process_count());
     Ok(())
