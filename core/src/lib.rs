@@ -54,6 +54,7 @@
 //! | `DynamicSupervisor` and its functions          | [`DynamicSupervisor`] (see [`dynamic_supervisor`])      |
 //! | `name: atom`, `GenServer.whereis/1`            | [`Name`], [`whereis`]                                   |
 //! | `{:via, Registry, {reg, key}}`                 | [`Registry::name`]                                      |
+//! | `Registry` with `keys: :duplicate`             | [`DuplicateRegistry`] (see [`registry`])                |
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
@@ -80,7 +81,7 @@ pub mod gen_server;
 mod module;
 mod pid;
 pub mod process;
-mod registry;
+pub mod registry;
 mod reply;
 pub mod supervisor;
 
@@ -99,7 +100,7 @@ pub use module::{
 };
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
-pub use registry::{Name, Registry, whereis};
+pub use registry::{DuplicateRegistry, Name, RegisterError, Registry, whereis};
 pub use reply::ReplyTo;
 pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions};
 
@@ -107,11 +108,11 @@ pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, Supe
 pub mod prelude {
     pub use crate::{
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
-        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, ExitReason,
-        GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply, Pid, Registry,
-        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk,
-        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo,
-        self_pid, whereis,
+        DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions,
+        ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply,
+        Pid, Registry, Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink,
+        StartLinkArg, StartOk, StartOptions, Strategy, Supervisor, SupervisorModule,
+        SupervisorOptions, TypedReplyTo, self_pid, whereis,
     };
     pub use crate::{gen_server, process};
 }

@@ -8,7 +8,7 @@
 //! 2. its state is dropped;
 //! 3. the processes it parents (children it started with `start_link`, or a killed
 //!    supervisor's children) are stopped and waited for, each within its shutdown time;
-//! 4. its names are released and the live count lowered;
+//! 4. its names and its registry entries are released and the live count lowered;
 //! 5. the exit is published: `is_alive` turns false, queued calls fail with the reason,
 //!    monitors fire and linked processes get their exit signals;
 //! 6. its parent is told, and whoever waits in `stop` is answered.
@@ -148,6 +148,7 @@ impl ExitNotice {
         let Some(birth) = self.birth.take() else {
             return;
         };
+        self.control.release_registries();
         drop(birth);
         control::remove(self.pid);
         let reason = self.control.publish();
@@ -516,10 +517,7 @@ where
     let registration = match spec.name {
         Some(name) => {
             let handle = mailbox.clone();
-            Some(
-                Registration::take(name, pid, handle, spec.type_name)
-                    .map_err(StartError::AlreadyStarted)?,
-            )
+            Some(Registration::take(name, pid, handle, spec.type_name)?)
         }
         None => None,
     };

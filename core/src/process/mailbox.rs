@@ -29,6 +29,7 @@ use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
 use crate::process::control::{Control, ProcessRef, Signal, SystemMsg, Watcher};
 use crate::process::life::Started;
+use crate::registry::Enrolled;
 
 pub(crate) struct Mailbox<M> {
     pid: Pid,
@@ -77,6 +78,8 @@ struct Extras {
     /// Child handles dropped unfinished while this process ended: reaped before its exit
     /// is announced.
     orphans: Vec<Started>,
+    /// Registries this process registered itself in: told of its exit before `publish`.
+    registries: Vec<Arc<dyn Enrolled>>,
 }
 
 /// A message that may need a word when it is dropped unread, or when its server becomes
@@ -477,6 +480,31 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
                 .for_each(Started::kill);
         }
         reason
+    }
+
+    fn enroll(&self, registry: Arc<dyn Enrolled>) -> bool {
+        let mut state = self.lock();
+        if !matches!(state.life, Life::Running) {
+            return false;
+        }
+        let registries = &mut extras(&mut state.extras).registries;
+        // By address: a process registers in few registries, and each once is enough.
+        let same =
+            |r: &Arc<dyn Enrolled>| std::ptr::addr_eq(Arc::as_ptr(r), Arc::as_ptr(&registry));
+        if !registries.iter().any(same) {
+            registries.push(registry);
+        }
+        true
+    }
+
+    fn release_registries(&self) {
+        let registries = match self.lock().extras.as_mut() {
+            Some(extras) => std::mem::take(&mut extras.registries),
+            None => return,
+        };
+        for registry in registries {
+            registry.release(self.pid);
+        }
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
