@@ -54,6 +54,7 @@
 //! | `DynamicSupervisor` and its functions          | [`DynamicSupervisor`] (see [`dynamic_supervisor`])      |
 //! | `name: atom`, `GenServer.whereis/1`            | [`Name`], [`whereis`]                                   |
 //! | `{:via, Registry, {reg, key}}`                 | [`Registry::name`]                                      |
+//! | `PartitionSupervisor`, `{:via, PartitionSupervisor, {name, key}}` | [`PartitionSupervisor`], [`PartitionSupervisor::name`] (see [`partition_supervisor`]) |
 //! | `Registry` with `keys: :duplicate`             | [`DuplicateRegistry`] (see [`registry`])                |
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
@@ -79,6 +80,7 @@ mod error;
 mod exit;
 pub mod gen_server;
 mod module;
+pub mod partition_supervisor;
 mod pid;
 pub mod process;
 pub mod registry;
@@ -98,6 +100,9 @@ pub use module::{
     DynamicSupervisorModule, GenServerModule, StartLink, StartLinkArg, SupervisorModule,
     TypedReplyTo,
 };
+pub use partition_supervisor::{
+    ByHash, PartitionKey, PartitionSupervisor, PartitionSupervisorOptions,
+};
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
 pub use registry::{DuplicateRegistry, Name, RegisterError, Registry, whereis};
@@ -110,9 +115,9 @@ pub mod prelude {
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
         DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions,
         ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply,
-        Pid, Registry, Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink,
-        StartLinkArg, StartOk, StartOptions, Strategy, Supervisor, SupervisorModule,
-        SupervisorOptions, TypedReplyTo, self_pid, whereis,
+        PartitionSupervisor, PartitionSupervisorOptions, Pid, Registry, Reply, ReplyTo, Restart,
+        Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk, StartOptions, Strategy,
+        Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo, self_pid, whereis,
     };
     pub use crate::{gen_server, process};
 }
