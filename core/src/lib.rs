@@ -59,6 +59,7 @@
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
+//! | `Task.Supervisor`, `Task.await`                | [`TaskSupervisor`], [`Task`] (see [`task_supervisor`])  |
 //! | supervisor reports (SASL)                      | `tracing` events with target `bough::supervisor`        |
 //!
 //! # Processes and tasks
@@ -86,6 +87,7 @@ pub mod process;
 pub mod registry;
 mod reply;
 pub mod supervisor;
+pub mod task_supervisor;
 
 pub use child::{ChildId, ChildType, Restart, Shutdown};
 pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};
@@ -108,6 +110,7 @@ pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_p
 pub use registry::{DuplicateRegistry, Name, RegisterError, Registry, whereis};
 pub use reply::ReplyTo;
 pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions};
+pub use task_supervisor::{Task, TaskError, TaskOptions, TaskSupervisor};
 
 /// What most programs import: `use bough_core::prelude::*;`.
 pub mod prelude {
@@ -117,7 +120,8 @@ pub mod prelude {
         ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply,
         PartitionSupervisor, PartitionSupervisorOptions, Pid, Registry, Reply, ReplyTo, Restart,
         Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk, StartOptions, Strategy,
-        Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo, self_pid, whereis,
+        Supervisor, SupervisorModule, SupervisorOptions, TaskSupervisor, TypedReplyTo, self_pid,
+        whereis,
     };
     pub use crate::{gen_server, process};
 }

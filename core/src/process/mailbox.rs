@@ -218,6 +218,16 @@ impl<M> Mailbox<M> {
     pub(crate) fn is_closed(&self) -> bool {
         matches!(self.lock().life, Life::Exited(_))
     }
+
+    /// Whether exit signals arrive as messages.
+    pub(crate) fn traps_exits(&self) -> bool {
+        self.lock().trap_exit
+    }
+
+    /// The process's parent, whose exit signals are stop requests.
+    pub(crate) fn parent(&self) -> Option<Pid> {
+        self.parent
+    }
 }
 
 fn extras(extras: &mut Option<Box<Extras>>) -> &mut Extras {
