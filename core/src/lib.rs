@@ -103,7 +103,8 @@ pub use module::{
     TypedReplyTo,
 };
 pub use partition_supervisor::{
-    ByHash, PartitionKey, PartitionSupervisor, PartitionSupervisorOptions,
+    ByHash, PartitionKey, PartitionSupervisor, PartitionSupervisorModule,
+    PartitionSupervisorOptions,
 };
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
@@ -118,10 +119,10 @@ pub mod prelude {
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
         DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions,
         ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply,
-        PartitionSupervisor, PartitionSupervisorOptions, Pid, Registry, Reply, ReplyTo, Restart,
-        Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk, StartOptions, Strategy,
-        Supervisor, SupervisorModule, SupervisorOptions, TaskSupervisor, TypedReplyTo, self_pid,
-        whereis,
+        PartitionSupervisor, PartitionSupervisorModule, PartitionSupervisorOptions, Pid, Registry,
+        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk,
+        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TaskSupervisor,
+        TypedReplyTo, self_pid, whereis,
     };
     pub use crate::{gen_server, process};
 }
@@ -131,4 +132,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::module::private::*;
+    pub use crate::partition_supervisor::private::*;
 }

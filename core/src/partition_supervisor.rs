@@ -65,6 +65,7 @@
 //! a slot of its own, which only that partition's starts write.
 
 use std::fmt;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -286,6 +287,12 @@ pub struct PartitionSupervisorOptions {
 
 impl PartitionSupervisorOptions {
     /// Partitions that all start from `spec` (`child_spec:`).
+    ///
+    /// The partitions start without the spec's name ([`ChildSpec::name`], or the name of a
+    /// supervisor declared with `supervisor!`): N processes cannot share one name, and each
+    /// partition is found through the partition supervisor. A name inside the options of
+    /// [`DynamicSupervisor::child_spec`] cannot be taken out: every partition after the
+    /// first fails to start with [`StartError::AlreadyStarted`].
     pub fn new(spec: ChildSpec) -> PartitionSupervisorOptions {
         PartitionSupervisorOptions::per_partition(move |_| spec.clone())
     }
@@ -366,12 +373,9 @@ impl PartitionSupervisorOptions {
         let table = Arc::new(Table { slots, names });
         let mut specs = Vec::with_capacity(n);
         for index in 0..n {
-            let spec = (self.spec)(index);
-            if spec.registered_name().is_some() {
-                return Err(StartError::InvalidOption(
-                    "a partition's child spec cannot have a name: every partition would take it",
-                ));
-            }
+            let mut spec = (self.spec)(index);
+            // N processes cannot share one name: each partition is found through its slot.
+            spec.name = None;
             specs.push(partition(index, spec, table.clone()));
         }
         let mut options = SupervisorOptions::new(Strategy::OneForOne)
@@ -441,8 +445,8 @@ pub struct PartitionSupervisor {
 
 impl PartitionSupervisor {
     /// Starts the supervisor and its partitions, in order; returns once all have started.
-    /// Fails with [`StartError::InvalidOption`] for zero partitions or a child spec with a
-    /// name, and as [`Supervisor::start_link`] does when a partition fails to start.
+    /// Fails with [`StartError::InvalidOption`] for zero partitions, and as
+    /// [`Supervisor::start_link`] does when a partition fails to start.
     ///
     /// Called from inside a bough process, it links the supervisor to the caller, its
     /// parent.
@@ -584,6 +588,99 @@ impl fmt::Debug for PartitionSupervisor {
             self.pid(),
             self.partitions()
         )
+    }
+}
+
+/// A partition supervisor registered under its own name: what `supervisor!` implements
+/// for a `partition` supervisor (`supervisor! { pub partition Jobs { child: JobSupervisor,
+/// partitions: 8 } }`), Elixir's `{PartitionSupervisor, child_spec: ..., name: Jobs}`.
+///
+/// Its [`Child::Arg`](crate::Child::Arg) is the argument it was declared with (`()`
+/// without one); `init` receives it at every start and restart.
+pub trait PartitionSupervisorModule: crate::Child + Sized {
+    /// The name the partition supervisor registers under.
+    fn name() -> Name;
+
+    /// The partitions' spec and the options. Runs at every start, restarts included.
+    fn init(arg: Self::Arg) -> PartitionSupervisorOptions;
+
+    /// The running partition supervisor.
+    fn whereis() -> Option<PartitionSupervisor> {
+        PartitionSupervisor::whereis(&Self::name())
+    }
+
+    /// The dynamic supervisor of the partition `key` goes to (see
+    /// [`PartitionSupervisor::dynamic`]).
+    fn dynamic<K: PartitionKey + ?Sized>(key: &K) -> Result<DynamicSupervisor, CallError> {
+        Self::whereis().ok_or(CallError::NoProc)?.dynamic(key)
+    }
+
+    /// `DynamicSupervisor.start_child({:via, PartitionSupervisor, {__MODULE__, key}}, spec)`.
+    fn start_child<K: PartitionKey + Sync + ?Sized>(
+        key: &K,
+        spec: ChildSpec,
+    ) -> impl Future<Output = Result<Pid, StartError>> + Send {
+        async move {
+            let partitions = Self::whereis().ok_or(StartError::Supervisor(CallError::NoProc))?;
+            partitions.start_child(key, spec).await
+        }
+    }
+
+    /// `PartitionSupervisor.which_children(__MODULE__)`.
+    fn which_children() -> impl Future<Output = Result<Vec<ChildInfo>, CallError>> + Send {
+        async {
+            Self::whereis()
+                .ok_or(CallError::NoProc)?
+                .which_children()
+                .await
+        }
+    }
+
+    /// `PartitionSupervisor.count_children(__MODULE__)`.
+    fn count_children() -> impl Future<Output = Result<ChildCount, CallError>> + Send {
+        async {
+            Self::whereis()
+                .ok_or(CallError::NoProc)?
+                .count_children()
+                .await
+        }
+    }
+
+    /// `PartitionSupervisor.stop(__MODULE__, reason)`.
+    fn stop(reason: ExitReason) -> impl Future<Output = Result<(), CallError>> + Send {
+        async move { Self::whereis().ok_or(CallError::NoProc)?.stop(reason).await }
+    }
+}
+
+/// What only generated code uses. Not public API: it changes without notice.
+pub mod private {
+    use super::*;
+    use crate::module::private::SupervisorArg;
+
+    /// The child spec of a [`PartitionSupervisorModule`], for its generated
+    /// [`Child::child_spec`](crate::Child::child_spec): each start, restarts included, runs
+    /// `init(arg)` again with a clone of `arg`.
+    pub fn partition_supervisor_module_spec<S>(arg: S::Arg) -> ChildSpec
+    where
+        S: PartitionSupervisorModule,
+        S::Arg: SupervisorArg,
+    {
+        let name = S::name();
+        ChildSpec::from_start(name.to_string(), ChildType::Supervisor, move |mut ctx| {
+            let mut spec = PartitionSupervisor::child_spec(S::init(arg.clone()));
+            spec.name = ctx.name.take();
+            spec.spawn(ctx)
+        })
+        .name(name)
+    }
+
+    /// [`StartLink::start_link`](crate::StartLink::start_link) and
+    /// [`StartLinkArg::start_link`](crate::StartLinkArg::start_link) of a partition
+    /// supervisor.
+    pub async fn start_partition_supervisor_module<S: PartitionSupervisorModule>(
+        arg: S::Arg,
+    ) -> Result<PartitionSupervisor, StartError> {
+        PartitionSupervisor::start_link(S::init(arg).name(S::name())).await
     }
 }
 

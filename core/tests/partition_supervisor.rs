@@ -247,11 +247,13 @@ async fn core_63_mistakes_are_errors() {
             .unwrap_err(),
         StartError::InvalidOption("a partition supervisor needs at least one partition")
     );
-    let named = PartitionSupervisorOptions::new(ChildSpec::worker::<Idle>(()).name("taken"));
-    assert!(matches!(
-        PartitionSupervisor::start_link(named).await,
-        Err(StartError::InvalidOption(_))
-    ));
+    // Partitions cannot share a name: each starts without the spec's.
+    let named = PartitionSupervisorOptions::new(ChildSpec::worker::<Idle>(()).name("core_63_one"))
+        .partitions(2);
+    let named = PartitionSupervisor::start_link(named).await.unwrap();
+    assert_eq!(whereis(&Name::local("core_63_one")), None);
+    assert_ne!(whereis(&named.name(&0)), whereis(&named.name(&1)));
+    named.stop(ExitReason::Shutdown).await.unwrap();
     let parts = part_partitions(2).await;
     assert!(matches!(
         parts.dynamic(&0),
