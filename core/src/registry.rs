@@ -3,7 +3,7 @@
 //!
 //! A [`Name`] is given to a process when it starts. The name is taken before `init` runs,
 //! atomically, so of any number of concurrent starts under one name exactly one starts and
-//! every other one gets [`StartError::AlreadyStarted`](crate::StartError::AlreadyStarted)
+//! every other one gets [`StartError::AlreadyStarted`]
 //! with the winner's pid. The name is released when the process exits, before its supervisor
 //! hears of the exit, so a restarted child can take the name again at once.
 //!

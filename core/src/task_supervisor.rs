@@ -15,7 +15,7 @@
 //! | `Task.shutdown(task, shutdown)`                     | [`Task::shutdown`]                                |
 //! | `Task.Supervisor.children(sup)`                     | [`TaskSupervisor::children`]                      |
 //! | `Task.Supervisor.terminate_child(sup, pid)`         | [`TaskSupervisor::terminate_child`]               |
-//! | `Process.flag(:trap_exit, true)` + `receive {:EXIT, from, reason}` in a task | [`process::trap_exit`](crate::process::trap_exit)`(true)` + [`exit_signal`]`().await` |
+//! | `Process.flag(:trap_exit, true)` + `receive {:EXIT, from, reason}` in a task | [`process::trap_exit`]`(true)` + [`exit_signal`]`().await` |
 //!
 //! ```
 //! use bough_core::prelude::*;
@@ -429,7 +429,7 @@ where
 }
 
 /// Waits for the next exit signal of the calling task, which must trap exits
-/// ([`process::trap_exit`](crate::process::trap_exit)`(true)`): `receive {:EXIT, from,
+/// ([`process::trap_exit`]`(true)`): `receive {:EXIT, from,
 /// reason}` in an Elixir task. The supervisor's shutdown comes this way, from the
 /// supervisor's pid; the task then finishes as it likes (its value is its result), or is
 /// killed when its shutdown time runs out.
