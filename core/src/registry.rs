@@ -527,6 +527,8 @@ where
     /// Every entry for which `filter` answers true, as `(key, pid, value)`: Elixir's
     /// `Registry.select/2` with the match spec written as a closure. Visits the whole
     /// registry, one shard at a time, so it is a snapshot of each shard, not of the whole.
+    /// `filter` runs while a shard is locked, as a match spec runs inside ETS: it must not
+    /// use this registry.
     pub fn select(&self, mut filter: impl FnMut(&K, Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
         let mut found = Vec::new();
         for shard in &self.table.shards {
@@ -736,7 +738,8 @@ where
     }
 
     /// The entries under `key` whose value `filter` accepts: Elixir's `Registry.match/3`,
-    /// with the pattern written as a closure.
+    /// with the pattern written as a closure. `filter` runs while the key's shard is locked:
+    /// it must not use this registry.
     pub fn lookup_matching<Q: Hash + Eq + ?Sized>(
         &self,
         key: &Q,
@@ -799,7 +802,8 @@ where
     }
 
     /// How many entries under `key` have a value `filter` accepts: Elixir's
-    /// `Registry.count_match/3`.
+    /// `Registry.count_match/3`. `filter` runs while the key's shard is locked: it must not
+    /// use this registry.
     pub fn count_matching<Q: Hash + Eq + ?Sized>(
         &self,
         key: &Q,
@@ -816,7 +820,8 @@ where
 
     /// Every entry for which `filter` answers true, as `(key, pid, value)`: Elixir's
     /// `Registry.select/2` with the match spec written as a closure. A snapshot of each
-    /// shard in turn, not of the whole registry.
+    /// shard in turn, not of the whole registry. `filter` runs while a shard is locked: it
+    /// must not use this registry.
     pub fn select(&self, mut filter: impl FnMut(&K, Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
         let mut found = Vec::new();
         for shard in &self.table.shards {
