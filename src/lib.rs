@@ -7,7 +7,11 @@
 //! - The [`supervisor`](mod@supervisor) module: `Supervisor`, strategies, intensity, child
 //!   management.
 //! - The [`dynamic_supervisor`] module: `DynamicSupervisor`.
-//! - Names: [`Name`], [`Registry`], [`whereis`].
+//! - The [`partition_supervisor`] module: `PartitionSupervisor`, N copies of one child and
+//!   routing by key.
+//! - The [`task_supervisor`] module: `TaskSupervisor` and `Task` handles.
+//! - Names and registries: [`Name`], [`Registry`], [`DuplicateRegistry`], [`whereis`] (see
+//!   [`registry`]).
 //! - The macros: [`#[gen_server]`](macro@gen_server) and [`supervisor!`](macro@supervisor).
 //! - Errors: [`StartError`], [`CallError`] and [`ChildError`], and [`Error`], which holds
 //!   any of them so that a program can `?` through all three.
@@ -32,8 +36,9 @@ pub mod __private {
     pub use bough_core::gen_server::{call, call_timeout, cast, send};
     pub use bough_core::{
         CallError, Child, ChildSpec, Dest, DynamicSupervisor, DynamicSupervisorModule,
-        DynamicSupervisorOptions, GenServer, GenServerModule, Init, Name, Never, NoReply, Reply,
-        ReplyTo, Restart, Shutdown, StartError, StartLink, StartLinkArg, Strategy, Supervisor,
+        DynamicSupervisorOptions, GenServer, GenServerModule, Init, Name, Never, NoReply,
+        PartitionSupervisor, PartitionSupervisorModule, PartitionSupervisorOptions, Reply, ReplyTo,
+        Restart, Shutdown, StartError, StartLink, StartLinkArg, Strategy, Supervisor,
         SupervisorModule, SupervisorOptions, Timeout,
     };
 }

@@ -297,6 +297,20 @@ impl ChildSpec {
         ChildSpec::new(id.into(), child_type, StartFn::Custom(Arc::new(start)))
     }
 
+    /// Spawns the child as its spec says, with the context another spec's start was given:
+    /// for specs that wrap another spec (a partition supervisor's).
+    pub(crate) fn spawn(&self, mut ctx: StartCtx) -> Result<Starting, StartError> {
+        if ctx.name.is_none() {
+            ctx.name = self.name.clone();
+        }
+        match &self.start {
+            StartFn::Spawn(spawn) => spawn.spawn(ctx),
+            StartFn::Custom(_) => Err(StartError::InvalidOption(
+                "a custom start function cannot be started from another spec's start",
+            )),
+        }
+    }
+
     /// Begins to start the child under `parent` (the supervisor running this).
     fn begin(
         &self,

@@ -63,9 +63,12 @@
 //! | `DynamicSupervisor` and its functions          | [`DynamicSupervisor`] (see [`dynamic_supervisor`])      |
 //! | `name: atom`, `GenServer.whereis/1`            | [`Name`], [`whereis`]                                   |
 //! | `{:via, Registry, {reg, key}}`                 | [`Registry::name`]                                      |
+//! | `PartitionSupervisor`, `{:via, PartitionSupervisor, {name, key}}` | [`PartitionSupervisor`], [`PartitionSupervisor::name`] (see [`partition_supervisor`]) |
+//! | `Registry` with `keys: :duplicate`             | [`DuplicateRegistry`] (see [`registry`])                |
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
+//! | `Task.Supervisor`, `Task.await`                | [`TaskSupervisor`], [`Task`] (see [`task_supervisor`])  |
 //! | supervisor and crash reports (SASL)            | `tracing` events with targets `bough::supervisor`, `bough::gen_server` |
 //!
 //! # Processes and tasks
@@ -89,12 +92,14 @@ mod exit;
 pub mod gen_server;
 mod module;
 mod panic_hook;
+pub mod partition_supervisor;
 mod pid;
 pub mod process;
-mod registry;
+pub mod registry;
 mod reply;
 pub mod supervisor;
 mod sync;
+pub mod task_supervisor;
 
 pub use child::{ChildId, ChildType, Restart, Shutdown};
 pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};
@@ -110,21 +115,27 @@ pub use module::{
     TypedReplyTo,
 };
 pub use panic_hook::report_panics_with_tracing;
+pub use partition_supervisor::{
+    ByHash, PartitionKey, PartitionSupervisor, PartitionSupervisorModule,
+    PartitionSupervisorOptions,
+};
 pub use pid::Pid;
 pub use process::{Down, Monitor, MonitorRef, process_count, self_pid, try_self_pid};
-pub use registry::{Name, Registry, whereis};
+pub use registry::{DuplicateRegistry, Name, RegisterError, Registry, whereis};
 pub use reply::ReplyTo;
 pub use supervisor::{ChildCount, ChildInfo, ChildPid, Strategy, Supervisor, SupervisorOptions};
+pub use task_supervisor::{Task, TaskError, TaskOptions, TaskSupervisor};
 
 /// What most programs import: `use bough_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
-        DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions, Error, ExitReason,
-        GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never, NoReply, Pid, Registry,
-        Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg, StartOk,
-        StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo,
-        self_pid, whereis,
+        DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions,
+        Error, ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never,
+        NoReply, PartitionSupervisor, PartitionSupervisorModule, PartitionSupervisorOptions, Pid,
+        Registry, Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg,
+        StartOk, StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions,
+        TaskSupervisor, TypedReplyTo, self_pid, whereis,
     };
     pub use crate::{gen_server, process};
 }
@@ -134,4 +145,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::module::private::*;
+    pub use crate::partition_supervisor::private::*;
 }

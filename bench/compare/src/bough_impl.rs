@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bough::prelude::*;
 
-use crate::common::{Sizes, median, nanos_each, per_second, report, rss};
+use crate::common::{Sizes, callers, median, nanos_each, per_second, report, rss};
 
 const SYSTEM: &str = "bough";
 
@@ -66,6 +66,8 @@ pub async fn run(workload: &str, sizes: &Sizes) -> bool {
         "start_exit_with_100k_live" => {
             start_exit("start_exit_with_100k_live", sizes.live, sizes.start_exit).await
         }
+        "start_exit_partitioned" => start_exit_partitioned(sizes.start_exit).await,
+        "parallel_calls" => parallel_calls(sizes.calls).await,
         _ => return false,
     }
     true
@@ -155,6 +157,89 @@ async fn calls(n: usize) {
         "calls/s",
     );
     server.stop(ExitReason::Normal).await.unwrap();
+}
+
+/// W8: W1 through a partition supervisor of dynamic supervisors (one partition per core),
+/// with `CALLERS` callers, each routing every start by its own key.
+async fn start_exit_partitioned(n: usize) {
+    let c = callers();
+    let per_caller = n / c;
+    let spec = DynamicSupervisor::child_spec(DynamicSupervisorOptions::new());
+    let parts = PartitionSupervisor::start_link(PartitionSupervisorOptions::new(spec))
+        .await
+        .unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (1..=c)
+        .map(|key| {
+            let (parts, ran) = (parts.clone(), ran.clone());
+            tokio::spawn(async move {
+                for _ in 0..per_caller {
+                    parts
+                        .start_child(&key, Loader::child_spec(ran.clone()))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    crate::wait_until!(
+        ran.load(Ordering::Relaxed) == per_caller * c && partitions_idle(&parts).await
+    );
+    report(
+        "start_exit_partitioned",
+        SYSTEM,
+        per_second(per_caller * c, start.elapsed()),
+        "workers/s",
+    );
+    parts.stop(ExitReason::Shutdown).await.unwrap();
+}
+
+async fn partitions_idle(parts: &PartitionSupervisor) -> bool {
+    for index in 0..parts.partitions() {
+        let partition = parts.dynamic(&index).unwrap();
+        if partition.count_children().await.unwrap().active != 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// W9: `CALLERS` clients, each calling a server of its own.
+async fn parallel_calls(n: usize) {
+    let c = callers();
+    let per_client = n / c;
+    let mut servers = Vec::with_capacity(c);
+    for _ in 0..c {
+        servers.push(gen_server::start_link::<Echo>(None).await.unwrap());
+    }
+    let start = Instant::now();
+    let clients: Vec<_> = servers
+        .iter()
+        .map(|server| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    server.call(Ask::Ping).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    report(
+        "parallel_calls",
+        SYSTEM,
+        per_second(per_client * c, start.elapsed()),
+        "calls/s",
+    );
+    for server in servers {
+        server.stop(ExitReason::Normal).await.unwrap();
+    }
 }
 
 /// W3: bytes of resident memory per idle supervised server.

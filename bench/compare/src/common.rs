@@ -40,6 +40,22 @@ pub fn report(workload: &str, system: &str, value: f64, unit: &str) {
     println!("workload={workload} system={system} value={value} unit={unit}");
 }
 
+/// How many concurrent callers W8 and W9 use: the `CALLERS` environment variable, as in
+/// the BEAM script; 2 by default.
+pub fn callers() -> usize {
+    std::env::var("CALLERS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(2)
+}
+
+/// How many partitions W8 spreads starts over: one per core, as the BEAM script's one per
+/// scheduler.
+pub fn partitions() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 pub fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }

@@ -17,7 +17,7 @@ use kameo::error::Infallible;
 use kameo::prelude::*;
 use kameo::supervision::RestartPolicy;
 
-use crate::common::{Sizes, median, nanos_each, per_second, report, rss};
+use crate::common::{Sizes, callers, median, nanos_each, partitions, per_second, report, rss};
 
 const SYSTEM: &str = "kameo";
 
@@ -163,6 +163,8 @@ pub async fn run(workload: &str, sizes: &Sizes) -> bool {
         "start_exit_with_100k_live" => {
             start_exit("start_exit_with_100k_live", sizes.live, sizes.start_exit).await
         }
+        "start_exit_partitioned" => start_exit_partitioned(sizes.start_exit).await,
+        "parallel_calls" => parallel_calls(sizes.calls).await,
         // A kameo name is registered after the spawn: there is no atomic start-or-get.
         _ => return false,
     }
@@ -246,6 +248,81 @@ async fn calls(n: usize) {
         "call_throughput_2_clients",
         SYSTEM,
         per_second(n, begin.elapsed()),
+        "calls/s",
+    );
+}
+
+/// W8: one supervisor per core (kameo has no partition supervisor: a plain list of them),
+/// `CALLERS` callers, each routing every start by its own key.
+async fn start_exit_partitioned(n: usize) {
+    let c = callers();
+    let per_caller = n / c;
+    let sups: Arc<Vec<ActorRef<Sup>>> =
+        Arc::new((0..partitions()).map(|_| Sup::spawn(())).collect());
+    let ran = Arc::new(AtomicUsize::new(0));
+    let left = Arc::new(AtomicUsize::new(0));
+    let begin = Instant::now();
+    let tasks: Vec<_> = (1..=c)
+        .map(|key| {
+            let (sups, ran, left) = (sups.clone(), ran.clone(), left.clone());
+            tokio::spawn(async move {
+                for _ in 0..per_caller {
+                    let loader = Loader {
+                        ran: ran.clone(),
+                        left: left.clone(),
+                        started: Arc::new(tokio::sync::Notify::new()),
+                    };
+                    sups[key % sups.len()]
+                        .ask(StartLoader(loader))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = per_caller * c;
+    crate::wait_until!(
+        ran.load(Ordering::Relaxed) == total && left.load(Ordering::Relaxed) == total
+    );
+    report(
+        "start_exit_partitioned",
+        SYSTEM,
+        per_second(total, begin.elapsed()),
+        "workers/s",
+    );
+    for sup in sups.iter() {
+        let _ = sup.stop_gracefully().await;
+        sup.wait_for_shutdown().await;
+    }
+}
+
+/// W9: `CALLERS` clients, each asking an actor of its own.
+async fn parallel_calls(n: usize) {
+    let c = callers();
+    let per_client = n / c;
+    let echoes: Vec<_> = (0..c).map(|_| Echo::spawn(no_stop())).collect();
+    let begin = Instant::now();
+    let clients: Vec<_> = echoes
+        .iter()
+        .map(|echo| {
+            let echo = echo.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    echo.ask(Ping).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    report(
+        "parallel_calls",
+        SYSTEM,
+        per_second(per_client * c, begin.elapsed()),
         "calls/s",
     );
 }

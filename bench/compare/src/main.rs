@@ -1,7 +1,8 @@
 //! bough against the Erlang VM, ractor, kameo and bare tokio.
 //!
 //! ```text
-//! cargo run --release -- table [ROUNDS] [SCALE]   # every workload, every system, one table
+//! cargo run --release -- table [ROUNDS] [SCALE] [WORKLOAD...]  # every system, one table
+//! CALLERS=4 cargo run --release -- table 3 1 start_exit_partitioned parallel_calls
 //! cargo run --release -- sweep                    # W1 and W3 with 1k..1M live children, SVG
 //! cargo run --release -- run SYSTEM WORKLOAD [SCALE]
 //! ```
@@ -69,11 +70,12 @@ async fn main() -> ExitCode {
         Some("table") => report::table(
             number(1, 3),
             arg(2).and_then(|a| a.parse().ok()).unwrap_or(1.0),
+            args.get(3..).unwrap_or_default(),
         ),
         Some("sweep") => report::sweep(),
         _ => {
             eprintln!(
-                "usage: compare table [ROUNDS] [SCALE] | sweep | run SYSTEM WORKLOAD [SCALE]"
+                "usage: compare table [ROUNDS] [SCALE] [WORKLOAD...] | sweep | run SYSTEM WORKLOAD [SCALE]"
             );
             ExitCode::FAILURE
         }

@@ -12,7 +12,7 @@ use ractor::{
     SupervisionEvent,
 };
 
-use crate::common::{Sizes, median, nanos_each, per_second, report, rss};
+use crate::common::{Sizes, callers, median, nanos_each, partitions, per_second, report, rss};
 
 const SYSTEM: &str = "ractor";
 
@@ -255,6 +255,8 @@ pub async fn run(workload: &str, sizes: &Sizes) -> bool {
         "start_exit_with_100k_live" => {
             start_exit("start_exit_with_100k_live", sizes.live, sizes.start_exit).await
         }
+        "start_exit_partitioned" => start_exit_partitioned(sizes.start_exit).await,
+        "parallel_calls" => parallel_calls(sizes.calls).await,
         _ => return false,
     }
     true
@@ -329,6 +331,87 @@ async fn calls(n: usize) {
         "calls/s",
     );
     let _ = echo.stop_and_wait(None, None).await;
+}
+
+/// W8: one supervisor per core (ractor has no partition supervisor: a plain list of them),
+/// `CALLERS` callers, each routing every start by its own key.
+async fn start_exit_partitioned(n: usize) {
+    let c = callers();
+    let per_caller = n / c;
+    let mut sups = Vec::new();
+    for _ in 0..partitions() {
+        sups.push(sup().await);
+    }
+    let sups = Arc::new(sups);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let begin = Instant::now();
+    let tasks: Vec<_> = (1..=c)
+        .map(|key| {
+            let (sups, ran) = (sups.clone(), ran.clone());
+            tokio::spawn(async move {
+                for _ in 0..per_caller {
+                    let sup = &sups[key % sups.len()];
+                    start(sup, Spec::Loader(ran.clone())).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    crate::wait_until!(ran.load(Ordering::Relaxed) == per_caller * c && all_idle(&sups).await);
+    report(
+        "start_exit_partitioned",
+        SYSTEM,
+        per_second(per_caller * c, begin.elapsed()),
+        "workers/s",
+    );
+    for sup in sups.iter() {
+        let _ = sup.stop_and_wait(None, None).await;
+    }
+}
+
+async fn all_idle(sups: &[ActorRef<SupMsg>]) -> bool {
+    for sup in sups {
+        if count(sup).await != 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// W9: `CALLERS` clients, each calling an actor of its own.
+async fn parallel_calls(n: usize) {
+    let c = callers();
+    let per_client = n / c;
+    let mut echoes = Vec::with_capacity(c);
+    for _ in 0..c {
+        echoes.push(Actor::spawn(None, Echo, None).await.unwrap().0);
+    }
+    let begin = Instant::now();
+    let clients: Vec<_> = echoes
+        .iter()
+        .map(|echo| {
+            let echo = echo.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    assert!(ping(&echo).await);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+    report(
+        "parallel_calls",
+        SYSTEM,
+        per_second(per_client * c, begin.elapsed()),
+        "calls/s",
+    );
+    for echo in echoes {
+        let _ = echo.stop_and_wait(None, None).await;
+    }
 }
 
 async fn idle_memory(n: usize) {

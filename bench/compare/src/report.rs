@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use crate::SYSTEMS;
 
-const WORKLOADS: [&str; 7] = [
+const WORKLOADS: [&str; 9] = [
     "dynamic_start_exit",
     "call_roundtrip",
     "idle_memory",
@@ -16,10 +16,12 @@ const WORKLOADS: [&str; 7] = [
     "named_start_race",
     "tree_shutdown",
     "start_exit_with_100k_live",
+    "start_exit_partitioned",
+    "parallel_calls",
 ];
 
 /// The rows of the table: W2 gives two.
-const ROWS: [&str; 8] = [
+const ROWS: [&str; 10] = [
     "dynamic_start_exit",
     "call_roundtrip",
     "call_throughput_2_clients",
@@ -28,7 +30,14 @@ const ROWS: [&str; 8] = [
     "named_start_race",
     "tree_shutdown",
     "start_exit_with_100k_live",
+    "start_exit_partitioned",
+    "parallel_calls",
 ];
+
+/// The rows whose callers come from `CALLERS`.
+fn with_callers(row: &str) -> bool {
+    matches!(row, "start_exit_partitioned" | "parallel_calls")
+}
 
 /// (workload, system) → values, one per round.
 type Results = BTreeMap<(String, String), Vec<f64>>;
@@ -156,7 +165,11 @@ fn advantage(bough: f64, other: f64, unit: &str) -> f64 {
 
 fn not_expressible(row: &str, system: &str) -> Option<&'static str> {
     match (system, row) {
-        ("floor", r) if !r.starts_with("dynamic_start_exit") && !r.starts_with("call_") => {
+        ("floor", r)
+            if !r.starts_with("dynamic_start_exit")
+                && !r.starts_with("call_")
+                && !with_callers(r) =>
+        {
             Some("—")
         }
         ("kameo", "named_start_race") => Some("n/a: names are registered after the spawn"),
@@ -164,8 +177,17 @@ fn not_expressible(row: &str, system: &str) -> Option<&'static str> {
     }
 }
 
-pub fn table(rounds: usize, scale: f64) -> ExitCode {
+/// Every workload (or only those named in `only`), every system, `rounds` times.
+pub fn table(rounds: usize, scale: f64, only: &[String]) -> ExitCode {
     let me = std::env::current_exe().expect("own path");
+    let workloads: Vec<&str> = WORKLOADS
+        .into_iter()
+        .filter(|w| only.is_empty() || only.iter().any(|o| o == w))
+        .collect();
+    if workloads.is_empty() {
+        eprintln!("no such workload: {only:?}; the workloads are {WORKLOADS:?}");
+        return ExitCode::FAILURE;
+    }
     let mut results = Results::new();
     let mut units = BTreeMap::new();
     let script = beam_script();
@@ -181,11 +203,15 @@ pub fn table(rounds: usize, scale: f64) -> ExitCode {
         if beam {
             eprintln!("  beam");
             let scale = scale.to_string();
-            if let Some(output) = command_output("elixir", &[script.to_str().unwrap(), &scale]) {
+            let mut args = vec![script.to_str().unwrap(), scale.as_str()];
+            if !only.is_empty() {
+                args.extend(workloads.iter().copied());
+            }
+            if let Some(output) = command_output("elixir", &args) {
                 parse(&output, &mut results, &mut units);
             }
         }
-        for workload in WORKLOADS {
+        for &workload in &workloads {
             for system in SYSTEMS {
                 eprintln!("  {system} {workload}");
                 let scale = scale.to_string();
@@ -246,6 +272,11 @@ fn print_table(
     if !beam {
         println!("BEAM: skipped (elixir not installed).");
     }
+    println!(
+        "start_exit_partitioned and parallel_calls: {} callers (CALLERS), {} partitions (one per core).",
+        crate::common::callers(),
+        crate::common::partitions()
+    );
     println!();
     println!(
         "| workload | unit | BEAM | bough | ractor | kameo | tokio floor | bough vs BEAM | bough vs best peer | bough vs floor |"

@@ -11,6 +11,7 @@ use super::life::Started;
 use super::monitor::{Down, MonitorRef, MonitorSlot};
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
+use crate::registry::Enrolled;
 
 /// What anyone may do to a process, whatever its message type. Implemented by its mailbox.
 pub(crate) trait Control: Send + Sync + 'static {
@@ -60,6 +61,12 @@ pub(crate) trait Control: Send + Sync + 'static {
     /// exit signals to linked processes. The reason is the one decided before, if any,
     /// `reason` otherwise; returns it.
     fn publish(&self, reason: ExitReason) -> ExitReason;
+    /// Keeps `registry` to be told when this process exits, once however often it is
+    /// enrolled; false if the process is exiting.
+    fn enroll(&self, registry: Arc<dyn Enrolled>) -> bool;
+    /// Removes this process's entries from every registry it enrolled in: before `publish`,
+    /// so that no monitor fires while they are still there.
+    fn release_registries(&self);
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 

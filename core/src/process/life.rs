@@ -8,7 +8,7 @@
 //! 2. its state is dropped;
 //! 3. the processes it parents (children it started with `start_link`, or a killed
 //!    supervisor's children) are stopped and waited for, each within its shutdown time;
-//! 4. its names are released and the live count lowered;
+//! 4. its names and its registry entries are released and the live count lowered;
 //! 5. the exit is published: `is_alive` turns false, queued calls fail with the reason,
 //!    monitors fire and linked processes get their exit signals;
 //! 6. its parent is told, and whoever waits in `stop` is answered.
@@ -19,7 +19,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -36,16 +36,47 @@ use crate::process::mailbox::{Letter, Mailbox};
 use crate::registry::{Name, Registration};
 use crate::reply::{self, ReplyRx, ReplyTo};
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The live count, striped: each thread adds and subtracts on a stripe of its own, so that
+/// starts and exits on different cores never write one cache line. A process may be born
+/// on one stripe and die on another, so a stripe can go below zero; the sum is exact.
+struct Stripes([Stripe; STRIPES]);
+
+const STRIPES: usize = 32;
+
+#[repr(align(128))]
+struct Stripe(AtomicIsize);
+
+static LIVE: Stripes = Stripes([const { Stripe(AtomicIsize::new(0)) }; STRIPES]);
+
+/// Which stripe the next thread takes.
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static MY_STRIPE: usize = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
+}
+
+impl Stripes {
+    fn add(&self, n: isize) {
+        // A thread being torn down counts on the first stripe.
+        let stripe = MY_STRIPE.try_with(|s| *s).unwrap_or(0);
+        self.0[stripe].0.fetch_add(n, Ordering::AcqRel);
+    }
+
+    fn sum(&self) -> usize {
+        let sum: isize = self.0.iter().map(|s| s.0.load(Ordering::Acquire)).sum();
+        usize::try_from(sum).unwrap_or(0)
+    }
+}
 
 /// How many bough processes are alive in this program: Erlang's
 /// `:erlang.system_info(:process_count)`.
 ///
 /// A process counts from the moment its start begins (before `init`) until its state has
 /// been dropped, everything it started has ended, and its name is released. Tests use it
-/// to prove that a stopped tree left nothing running.
+/// to prove that a stopped tree left nothing running. Every start and exit that happened
+/// before the call is counted; ones running meanwhile may or may not be.
 pub fn process_count() -> usize {
-    LIVE.load(Ordering::Acquire)
+    LIVE.sum()
 }
 
 /// A process's name and its place in the live count, released together.
@@ -56,7 +87,7 @@ struct Birth {
 
 impl Birth {
     fn new(registration: Option<Registration>) -> Birth {
-        LIVE.fetch_add(1, Ordering::AcqRel);
+        LIVE.add(1);
         Birth {
             registration: registration.map(Box::new),
         }
@@ -67,7 +98,7 @@ impl Drop for Birth {
     fn drop(&mut self) {
         // Release the name before the count, so a start that sees the count drop can take it.
         self.registration.take();
-        LIVE.fetch_sub(1, Ordering::AcqRel);
+        LIVE.add(-1);
     }
 }
 
@@ -146,6 +177,7 @@ impl ExitNotice {
         let Some(birth) = self.birth.take() else {
             return;
         };
+        self.control.release_registries();
         drop(birth);
         control::remove(self.pid);
         let Exit {
@@ -543,10 +575,7 @@ where
     let registration = match spec.name {
         Some(name) => {
             let handle = mailbox.clone();
-            Some(
-                Registration::take(name, pid, handle, spec.type_name)
-                    .map_err(StartError::AlreadyStarted)?,
-            )
+            Some(Registration::take(name, pid, handle, spec.type_name)?)
         }
         None => None,
     };

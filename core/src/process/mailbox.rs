@@ -29,6 +29,7 @@ use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
 use crate::process::control::{Control, ProcessRef, Signal, SystemMsg, Watcher};
 use crate::process::life::Started;
+use crate::registry::Enrolled;
 use crate::sync::{Mutex, MutexGuard};
 
 pub(crate) struct Mailbox<M> {
@@ -81,6 +82,8 @@ struct Extras {
     /// Child handles dropped unfinished while this process ended: reaped before its exit
     /// is announced.
     orphans: Vec<Started>,
+    /// Registries this process registered itself in: told of its exit before `publish`.
+    registries: Vec<Arc<dyn Enrolled>>,
 }
 
 /// A message that may need a word when it is dropped unread, or when its server becomes
@@ -219,6 +222,16 @@ impl<M> Mailbox<M> {
     /// Whether the process's exit is published.
     pub(crate) fn is_closed(&self) -> bool {
         matches!(self.lock().life, Life::Exited(_))
+    }
+
+    /// Whether exit signals arrive as messages.
+    pub(crate) fn traps_exits(&self) -> bool {
+        self.lock().trap_exit
+    }
+
+    /// The process's parent, whose exit signals are stop requests.
+    pub(crate) fn parent(&self) -> Option<Pid> {
+        self.parent
     }
 }
 
@@ -496,6 +509,31 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
                 .for_each(Started::kill);
         }
         reason
+    }
+
+    fn enroll(&self, registry: Arc<dyn Enrolled>) -> bool {
+        let mut state = self.lock();
+        if !matches!(state.life, Life::Running) {
+            return false;
+        }
+        let registries = &mut extras(&mut state.extras).registries;
+        // By address: a process registers in few registries, and each once is enough.
+        let same =
+            |r: &Arc<dyn Enrolled>| std::ptr::addr_eq(Arc::as_ptr(r), Arc::as_ptr(&registry));
+        if !registries.iter().any(same) {
+            registries.push(registry);
+        }
+        true
+    }
+
+    fn release_registries(&self) {
+        let registries = match self.lock().extras.as_mut() {
+            Some(extras) => std::mem::take(&mut extras.registries),
+            None => return,
+        };
+        for registry in registries {
+            registry.release(self.pid);
+        }
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

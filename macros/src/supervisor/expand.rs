@@ -1,6 +1,7 @@
-//! What `supervisor!` generates: a unit struct, its `SupervisorModule` or
-//! `DynamicSupervisorModule` impl (name and `init`), its `Child` impl and its `start_link`
-//! (`StartLink`, or `StartLinkArg` for a supervisor with an argument).
+//! What `supervisor!` generates: a unit struct, its `SupervisorModule`,
+//! `DynamicSupervisorModule` or `PartitionSupervisorModule` impl (name and `init`), its
+//! `Child` impl and its `start_link` (`StartLink`, or `StartLinkArg` for a supervisor with
+//! an argument).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -40,7 +41,42 @@ pub(crate) fn supervisor(sup: &Supervisor) -> TokenStream {
         quote!(where for<'__bough> #ty: #private::SupervisorArg)
     });
 
-    let (module, running, spec, start) = if sup.dynamic {
+    let (module, running, spec, start) = if sup.partition {
+        let body = match sup.child.get() {
+            Some(c) => {
+                let child = child(c, &krate);
+                let mut options = vec![quote!(#private::PartitionSupervisorOptions::new(#child))];
+                options.extend(sup.partitions.get().map(|n| quote!(.partitions(#n))));
+                options.extend(sup.max_restarts.get().map(|n| quote!(.max_restarts(#n))));
+                options.extend(sup.max_seconds.get().map(|n| quote!(.max_seconds(#n))));
+                quote!(#(#options)*)
+            }
+            // The missing child is reported; this keeps code that names the supervisor typed.
+            None => quote!(::core::unreachable!(
+                "supervisor! reported the missing `child`"
+            )),
+        };
+        let module = quote! {
+            #[automatically_derived]
+            #[allow(unused_qualifications)]
+            impl #private::PartitionSupervisorModule for #ident #bound {
+                fn name() -> #private::Name {
+                    #private::Name::local(#name)
+                }
+
+                #[allow(unused_variables)]
+                fn init(#param) -> #private::PartitionSupervisorOptions {
+                    #body
+                }
+            }
+        };
+        (
+            module,
+            quote!(#private::PartitionSupervisor),
+            quote!(partition_supervisor_module_spec),
+            quote!(start_partition_supervisor_module),
+        )
+    } else if sup.dynamic {
         let mut options = vec![quote!(#private::DynamicSupervisorOptions::new())];
         options.extend(sup.max_restarts.get().map(|n| quote!(.max_restarts(#n))));
         options.extend(sup.max_seconds.get().map(|n| quote!(.max_seconds(#n))));

@@ -49,8 +49,38 @@ mod tests {
             pub MyService { strategy: one_for_one, max_restarts: 3, max_seconds: 5,
                 children: [Loader, (Cache, 10) { restart: transient, id: "cache" }, Other { shutdown: brutal_kill }] }
             pub(crate) dynamic Loaders { max_children: 10, extra_arguments: (1, 2) }
+            pub partition Parts { child: (Loaders, 1) { shutdown: 100 }, partitions: 4, max_seconds: 2 }
+            partition Plain { strategy: one_for_one, child: Loaders }
+            partition { strategy: one_for_one, children: [] }
         };
         assert_eq!(errors(input), Vec::<String>::new());
+    }
+
+    #[test]
+    fn partition_supervisors_take_one_child_and_their_own_options() {
+        let errors = errors(quote! {
+            pub partition Parts { strategy: rest_for_one, children: [A], max_children: 2, partitions: 0 }
+            pub Static { strategy: one_for_one, child: A, partitions: 2 }
+            pub partition Listed { child: [A, B], partitons: 2 }
+        });
+        let expected = [
+            "a partition supervisor needs at least one partition",
+            "its only strategy is `one_for_one`",
+            "`Parts` needs a `child`",
+            "a partition supervisor takes no `children`",
+            "a partition supervisor takes no `max_children`",
+            "`child` is an option of partition supervisors",
+            "`partitions` is an option of partition supervisors",
+            "`child` takes one child",
+            "unknown option `partitons` (did you mean `partitions`?); a partition supervisor takes `child`",
+        ];
+        for fragment in expected {
+            assert!(
+                errors.iter().any(|e| e.contains(fragment)),
+                "no error says {fragment:?}: {errors:#?}"
+            );
+        }
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The syntax of `supervisor!`: one or more supervisors, each
-//! `vis [dynamic] Name [(arg: Type)] { key: value, ... }`.
+//! `vis [dynamic | partition] Name [(arg: Type)] { key: value, ... }`.
 
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
@@ -25,11 +25,22 @@ pub(crate) const KEYS: [&str; 8] = [
     "children",
     "crate",
 ];
+/// The options of a `partition` supervisor.
+pub(crate) const PARTITION_KEYS: [&str; 7] = [
+    "child",
+    "partitions",
+    "strategy",
+    "max_restarts",
+    "max_seconds",
+    "name",
+    "crate",
+];
 pub(crate) const STRATEGIES: [&str; 3] = ["one_for_one", "one_for_all", "rest_for_one"];
 const CHILD_KEYS: [&str; 3] = ["restart", "shutdown", "id"];
 
 mod kw {
     syn::custom_keyword!(dynamic);
+    syn::custom_keyword!(partition);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +64,8 @@ pub(crate) struct Supervisor {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     pub(crate) dynamic: bool,
+    /// `partition Name { child: ..., partitions: n }`: a partition supervisor.
+    pub(crate) partition: bool,
     pub(crate) ident: Ident,
     /// `(config: Config)`: what `start_link` passes to `init`.
     pub(crate) arg: Option<Arg>,
@@ -65,6 +78,12 @@ pub(crate) struct Supervisor {
     pub(crate) extra_arguments: Attr<Expr>,
     pub(crate) name: Attr<LitStr>,
     pub(crate) children: Attr<Vec<ChildEntry>>,
+    /// A partition supervisor's one child spec.
+    pub(crate) child: Attr<ChildEntry>,
+    /// `child` was written, even if its value was wrong (already reported).
+    pub(crate) child_written: bool,
+    /// How many partitions, at least 1.
+    pub(crate) partitions: Attr<usize>,
     pub(crate) krate: Attr<Path>,
 }
 
@@ -100,8 +119,13 @@ fn supervisor(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Supervisor> {
     let attrs = input.call(Attribute::parse_outer)?;
     let vis: Visibility = input.parse()?;
     let dynamic = input.parse::<Option<kw::dynamic>>()?.is_some();
+    // `partition` is a keyword only before a name: a supervisor may be called `partition`.
+    let partition = !dynamic && input.peek(kw::partition) && input.peek2(Ident::peek_any);
+    if partition {
+        input.parse::<kw::partition>()?;
+    }
     let ident: Ident = input.parse().map_err(|error| {
-        syn::Error::new(error.span(), "expected a supervisor: `pub MyService { strategy: one_for_one, children: [...] }` or `pub dynamic MySup { strategy: one_for_one }`")
+        syn::Error::new(error.span(), "expected a supervisor: `pub MyService { strategy: one_for_one, children: [...] }`, `pub dynamic MySup { strategy: one_for_one }` or `pub partition MyParts { child: MySup }`")
     })?;
     let arg = if input.peek(token::Paren) {
         let content;
@@ -114,6 +138,7 @@ fn supervisor(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Supervisor> {
         attrs,
         vis,
         dynamic,
+        partition,
         ident,
         arg,
         strategy: Attr::new("strategy"),
@@ -124,6 +149,9 @@ fn supervisor(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Supervisor> {
         extra_arguments: Attr::new("extra_arguments"),
         name: Attr::new("name"),
         children: Attr::new("children"),
+        child: Attr::new("child"),
+        child_written: false,
+        partitions: Attr::new("partitions"),
         krate: Attr::new("crate"),
     };
     if !input.peek(token::Brace) {
@@ -242,6 +270,33 @@ fn option(sup: &mut Supervisor, key: Ident, input: ParseStream, cx: &mut Ctxt) -
                 sup.krate.set(cx, &key, path);
             }
         }
+        "partitions" => {
+            let value = Value::parse(input)?;
+            match shared::number::<usize>(cx, &key, &value, Syntax::Block, Unit::Count) {
+                Some(0) => cx.error(
+                    crate::value::at(&key, &value),
+                    "a partition supervisor needs at least one partition; leave `partitions` \
+                     out for one per core",
+                ),
+                Some(n) => sup.partitions.set(cx, &key, n),
+                None => {}
+            }
+        }
+        "child" => {
+            sup.child_written = true;
+            if input.peek(token::Bracket) {
+                let list: proc_macro2::Group = input.parse()?;
+                cx.error(
+                    &list,
+                    "`child` takes one child, the spec of every partition: \
+                     `child: Worker`, `child: (Cache, 100)` or `child: Jobs { shutdown: 1000 }`",
+                );
+                return Ok(());
+            }
+            if let Some(child) = child_entry(input, cx)? {
+                sup.child.set(cx, &key, child);
+            }
+        }
         "children" => {
             if !input.peek(token::Bracket) {
                 let value = Value::parse(input)?;
@@ -257,12 +312,17 @@ fn option(sup: &mut Supervisor, key: Ident, input: ParseStream, cx: &mut Ctxt) -
             sup.children.set(cx, &key, children);
         }
         _ => {
+            let (keys, what): (&[&str], _) = if sup.partition {
+                (&PARTITION_KEYS, "a partition supervisor")
+            } else {
+                (&KEYS, "supervisor!")
+            };
             cx.error(
                 &key,
                 format!(
-                    "unknown option `{name}`{}; supervisor! takes {}",
-                    did_you_mean(&name, &KEYS),
-                    one_of(&KEYS)
+                    "unknown option `{name}`{}; {what} takes {}",
+                    did_you_mean(&name, keys),
+                    one_of(keys)
                 ),
             );
             skip_to_comma_keeping_it(input)?;
@@ -282,52 +342,55 @@ fn skip_to_comma_keeping_it(input: ParseStream) -> syn::Result<()> {
 fn children(list: ParseStream, cx: &mut Ctxt) -> syn::Result<Vec<ChildEntry>> {
     let mut children = Vec::new();
     while !list.is_empty() {
-        if list.peek(token::Brace) {
-            elixir_tuple(list, cx)?;
-            if !list.is_empty() {
-                list.parse::<Token![,]>()?;
-            }
-            continue;
-        }
-        let (ty, arg) = if list.peek(token::Paren) {
-            let pair;
-            parenthesized!(pair in list);
-            let ty: Type = pair.parse()?;
-            if !pair.peek(Token![,]) {
-                return Err(pair.error(
-                    "expected `(Type, argument)`: the child and the argument of its `child_spec`",
-                ));
-            }
-            pair.parse::<Token![,]>()?;
-            let arg: Expr = pair.parse()?;
-            if !pair.is_empty() {
-                pair.parse::<Token![,]>()?;
-            }
-            if !pair.is_empty() {
-                return Err(pair.error("a child takes one argument: `(Type, argument)`; group several in a tuple or struct"));
-            }
-            (ty, Some(arg))
-        } else {
-            (list.parse::<Type>()?, None)
-        };
-        let mut child = ChildEntry {
-            ty,
-            arg,
-            restart: Attr::new("restart"),
-            shutdown: Attr::new("shutdown"),
-            id: Attr::new("id"),
-        };
-        if list.peek(token::Brace) {
-            let overrides;
-            braced!(overrides in list);
-            child_overrides(&mut child, &overrides, cx)?;
-        }
-        children.push(child);
+        children.extend(child_entry(list, cx)?);
         if !list.is_empty() {
             list.parse::<Token![,]>()?;
         }
     }
     Ok(children)
+}
+
+/// One child: `Type`, `(Type, argument)`, either with `{ overrides }`; `None` for an
+/// Elixir tuple, which is reported.
+fn child_entry(list: ParseStream, cx: &mut Ctxt) -> syn::Result<Option<ChildEntry>> {
+    if list.peek(token::Brace) {
+        elixir_tuple(list, cx)?;
+        return Ok(None);
+    }
+    let (ty, arg) = if list.peek(token::Paren) {
+        let pair;
+        parenthesized!(pair in list);
+        let ty: Type = pair.parse()?;
+        if !pair.peek(Token![,]) {
+            return Err(pair.error(
+                "expected `(Type, argument)`: the child and the argument of its `child_spec`",
+            ));
+        }
+        pair.parse::<Token![,]>()?;
+        let arg: Expr = pair.parse()?;
+        if !pair.is_empty() {
+            pair.parse::<Token![,]>()?;
+        }
+        if !pair.is_empty() {
+            return Err(pair.error("a child takes one argument: `(Type, argument)`; group several in a tuple or struct"));
+        }
+        (ty, Some(arg))
+    } else {
+        (list.parse::<Type>()?, None)
+    };
+    let mut child = ChildEntry {
+        ty,
+        arg,
+        restart: Attr::new("restart"),
+        shutdown: Attr::new("shutdown"),
+        id: Attr::new("id"),
+    };
+    if list.peek(token::Brace) {
+        let overrides;
+        braced!(overrides in list);
+        child_overrides(&mut child, &overrides, cx)?;
+    }
+    Ok(Some(child))
 }
 
 /// `{Worker, 1}`, as Elixir writes a child with its argument: reported with the Rust

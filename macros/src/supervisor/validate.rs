@@ -18,7 +18,67 @@ fn error_at(cx: &mut Ctxt, span: Option<Span>, message: impl std::fmt::Display) 
 
 pub(crate) fn validate(sup: &Supervisor, cx: &mut Ctxt) {
     let name = &sup.ident;
-    if sup.dynamic {
+    if !sup.partition {
+        for (span, key) in [
+            (sup.child.span(), "child"),
+            (sup.partitions.span(), "partitions"),
+        ] {
+            if span.is_some() {
+                error_at(
+                    cx,
+                    span,
+                    format!(
+                        "`{key}` is an option of partition supervisors: write `partition {name} {{ child: ..., partitions: ... }}`, or remove it"
+                    ),
+                );
+            }
+        }
+    }
+    if sup.partition {
+        if let Some((word, strategy)) = sup.strategy.get()
+            && *strategy != Strategy::OneForOne
+        {
+            cx.error(
+                word,
+                "a partition supervisor restarts only the partition that exited: its only \
+                 strategy is `one_for_one`",
+            );
+        }
+        if !sup.child_written {
+            cx.error(
+                name,
+                format!(
+                    "`{name}` needs a `child`: the spec every partition starts, as in \
+                     `partition {name} {{ child: MyDynamicSupervisor, partitions: 8 }}`"
+                ),
+            );
+        }
+        for (span, key, hint) in [
+            (
+                sup.children.span(),
+                "children",
+                "every partition starts the one `child`",
+            ),
+            (
+                sup.max_children.span(),
+                "max_children",
+                "set it on the dynamic supervisor each partition is",
+            ),
+            (
+                sup.extra_arguments.span(),
+                "extra_arguments",
+                "set them on the dynamic supervisor each partition is",
+            ),
+        ] {
+            if span.is_some() {
+                error_at(
+                    cx,
+                    span,
+                    format!("a partition supervisor takes no `{key}`: {hint}"),
+                );
+            }
+        }
+    } else if sup.dynamic {
         if let Some((word, strategy)) = sup.strategy.get()
             && *strategy != Strategy::OneForOne
         {

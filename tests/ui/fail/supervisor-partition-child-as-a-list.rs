@@ -1,0 +1,8 @@
+use bough::prelude::*;
+
+supervisor! {
+    pub dynamic JobSup {}
+    pub partition Jobs { child: [JobSup] }
+}
+
+fn main() {}

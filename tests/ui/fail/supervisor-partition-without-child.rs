@@ -1,0 +1,7 @@
+use bough::prelude::*;
+
+supervisor! {
+    pub partition Jobs { partitions: 4 }
+}
+
+fn main() {}
