@@ -78,7 +78,7 @@
 //!   stops it, a server runs `terminate` (OTP runs it only for servers that trap exits).
 //!   bough behaves as if every server trapped its parent's exit signals, because cleaning
 //!   up is what Rust programs expect from a graceful stop; give a child
-//!   [`Shutdown::BrutalKill`](crate::Shutdown::BrutalKill) to skip it. The callback that is
+//!   [`Shutdown::BrutalKill`] to skip it. The callback that is
 //!   running is never cancelled mid-way; if the server does not finish within its shutdown
 //!   time, its task is aborted and its state dropped without `terminate`. Exit signals from
 //!   other processes follow OTP exactly (see [`process`](crate::process#exit-signals)).
