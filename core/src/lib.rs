@@ -57,7 +57,8 @@
 //! | `{:error, {:already_started, pid}}`            | [`StartError::AlreadyStarted`]                          |
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
-//! | supervisor reports (SASL)                      | `tracing` events with target `bough::supervisor`        |
+//! | supervisor reports (SASL)                      | `tracing` events with target `bough::supervisor`, and [`introspect::subscribe`] |
+//! | `Process.info/1`, `:sys.get_state/1`, `:observer` | [`introspect`] (and the `bough-observer` crate)      |
 //!
 //! # Processes and tasks
 //!
@@ -77,6 +78,7 @@ pub mod dynamic_supervisor;
 mod error;
 mod exit;
 pub mod gen_server;
+pub mod introspect;
 mod module;
 mod pid;
 pub mod process;
@@ -113,7 +115,7 @@ pub mod prelude {
         StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions, TypedReplyTo,
         self_pid, whereis,
     };
-    pub use crate::{gen_server, process};
+    pub use crate::{gen_server, introspect, process};
 }
 
 /// What the code that `bough`'s macros generate uses. Not public API: it changes without

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use super::{GenServer, Init, NoReply, Reply, Server};
 use crate::error::StartError;
 use crate::exit::ExitReason;
+use crate::introspect::{self, StateError};
 use crate::pid::Pid;
 use crate::process::control::{Control, SystemMsg};
 use crate::process::life::{self, Exit, Parent, Spec, Starting};
@@ -29,6 +30,8 @@ pub(crate) enum Envelope<S: GenServer> {
     Stop(ExitReason, ReplyTo<()>),
     Down(Down),
     Exit(Pid, ExitReason),
+    /// `:sys.get_state`, answered between messages.
+    GetState(ReplyTo<Result<String, StateError>>),
 }
 
 impl<S: GenServer> Letter for Envelope<S> {
@@ -48,6 +51,7 @@ impl<S: GenServer> Letter for Envelope<S> {
         Some(match message {
             SystemMsg::Down(down) => Envelope::Down(down),
             SystemMsg::Exit(pid, reason) => Envelope::Exit(pid, reason),
+            SystemMsg::GetState(to) => Envelope::GetState(to),
         })
     }
 }
@@ -160,16 +164,25 @@ impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
 }
 
 /// The next message, or `None` if none came within `idle`. A message already queued wins
-/// over an expired time-out, so a zero time-out fires only on an empty mailbox.
-async fn recv_within<M>(mailbox: &Mailbox<M>, idle: Duration) -> Option<Event<M>> {
+/// over an expired time-out, so a zero time-out fires only on an empty mailbox. Requests
+/// for the state are answered on the way, so that they do not move the time-out.
+async fn recv_within<S: GenServer>(
+    mailbox: &Mailbox<Envelope<S>>,
+    idle: Duration,
+    // `&mut`, which is `Send` where `&S` is not: a server's state need not be `Sync`.
+    state: &mut S,
+) -> Option<Event<Envelope<S>>> {
     let mut sleep = pin!(
         Instant::now()
             .checked_add(idle)
             .map(tokio::time::sleep_until)
     );
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(event) = mailbox.poll_recv(cx) {
-            return Poll::Ready(Some(event));
+    std::future::poll_fn(move |cx| {
+        while let Poll::Ready(event) = mailbox.poll_recv(cx) {
+            match event {
+                Event::Message(Envelope::GetState(to)) => introspect::answer_state(&*state, to),
+                event => return Poll::Ready(Some(event)),
+            }
         }
         match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(None),
@@ -205,7 +218,7 @@ async fn run<S: GenServer>(
                 continue;
             }
             Next::Wait => mailbox.recv().await,
-            Next::Idle(idle) => match recv_within(&mailbox, idle).await {
+            Next::Idle(idle) => match recv_within(&mailbox, idle, &mut state).await {
                 Some(event) => event,
                 None => {
                     next = self::next(callback(&mailbox, None, state.handle_timeout()).await);
@@ -274,6 +287,10 @@ async fn run<S: GenServer>(
             Event::Message(Envelope::Stop(reason, to)) => {
                 waiter = Some(to);
                 Next::Stop(reason)
+            }
+            Event::Message(Envelope::GetState(to)) => {
+                introspect::answer_state(&state, to);
+                Next::Wait
             }
         };
     };

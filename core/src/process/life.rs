@@ -148,6 +148,9 @@ impl ExitNotice {
         let Some(birth) = self.birth.take() else {
             return;
         };
+        if birth.registration.is_some() {
+            crate::introspect::names::remove(self.pid);
+        }
         drop(birth);
         control::remove(self.pid);
         let reason = self.control.publish();
@@ -516,10 +519,10 @@ where
     let registration = match spec.name {
         Some(name) => {
             let handle = mailbox.clone();
-            Some(
-                Registration::take(name, pid, handle, spec.type_name)
-                    .map_err(StartError::AlreadyStarted)?,
-            )
+            let registration = Registration::take(name.clone(), pid, handle, spec.type_name)
+                .map_err(StartError::AlreadyStarted)?;
+            crate::introspect::names::insert(pid, name);
+            Some(registration)
         }
         None => None,
     };
