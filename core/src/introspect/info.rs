@@ -62,7 +62,8 @@ pub struct ProcessInfo {
     pub status: Status,
     /// Messages queued and not yet handled (`:message_queue_len`).
     pub message_queue_len: usize,
-    /// When its start began, before `init` ran.
+    /// When its start began, before `init` ran (to a few milliseconds: it is read off a
+    /// coarse clock, which is cheap enough for every start).
     pub started_at: SystemTime,
     /// Whether it traps exits (`:trap_exit`); supervisors always do.
     pub trap_exit: bool,
