@@ -184,7 +184,7 @@ async fn process_info_tells_name_type_parent_queue_and_status() {
         Some("introspect_info_a")
     );
     assert_eq!(idle.type_name, std::any::type_name::<Holder>());
-    assert_eq!(idle.kind, ProcessKind::GenServer);
+    assert_eq!(idle.kind, ProcessKind::Worker);
     assert_eq!(idle.parent, Some(sup.pid()));
     assert_eq!(idle.status, Status::Waiting);
     assert_eq!(idle.message_queue_len, 0);
@@ -233,7 +233,7 @@ async fn process_info_sees_links_monitors_and_releases_the_name() {
     let dynamic = DynamicSupervisor::start_link(DynamicSupervisorOptions::new())
         .await
         .unwrap();
-    assert_eq!(info(dynamic.pid()).kind, ProcessKind::DynamicSupervisor);
+    assert_eq!(info(dynamic.pid()).kind, ProcessKind::Dynamic);
     let named = Name::local("introspect_links");
     let server = gen_server::start_link_with::<Holder>(
         ("links", Arc::new(AtomicU32::new(0))),
@@ -428,7 +428,7 @@ async fn the_tree_walks_static_and_dynamic_supervisors_recursively() {
     assert_eq!(detail.restarts, 0);
     assert_eq!(
         cache.info.as_ref().unwrap().kind,
-        ProcessKind::GenServer,
+        ProcessKind::Worker,
         "{cache:?}"
     );
     assert!(cache.supervisor.is_none());

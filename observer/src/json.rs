@@ -35,9 +35,9 @@ fn duration_millis(duration: Duration) -> u64 {
 
 fn kind(kind: ProcessKind) -> &'static str {
     match kind {
-        ProcessKind::GenServer => "gen_server",
+        ProcessKind::Worker => "gen_server",
         ProcessKind::Supervisor => "supervisor",
-        ProcessKind::DynamicSupervisor => "dynamic_supervisor",
+        ProcessKind::Dynamic => "dynamic_supervisor",
         _ => "process",
     }
 }

@@ -8,24 +8,23 @@ use crate::process::control::{self, ProcessRef};
 use crate::registry::Name;
 
 /// What kind of process a pid is.
+// The variants are not named `GenServer` and `DynamicSupervisor`: a second public item of
+// a name makes compiler errors spell the first in full (`bough::GenServer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProcessKind {
-    /// A [`GenServer`](crate::GenServer).
-    GenServer,
+    /// A worker: a [`GenServer`](crate::GenServer).
+    Worker,
     /// A static [`Supervisor`](crate::Supervisor).
     Supervisor,
     /// A [`DynamicSupervisor`](crate::DynamicSupervisor).
-    DynamicSupervisor,
+    Dynamic,
 }
 
 impl ProcessKind {
     /// Whether this is one of the two kinds of supervisor.
     pub fn is_supervisor(self) -> bool {
-        matches!(
-            self,
-            ProcessKind::Supervisor | ProcessKind::DynamicSupervisor
-        )
+        matches!(self, ProcessKind::Supervisor | ProcessKind::Dynamic)
     }
 }
 
@@ -97,7 +96,7 @@ pub struct ProcessInfo {
 /// server.call(()).await.unwrap(); // once it answered, it waits for the next message
 /// let info = introspect::process_info(server.pid()).unwrap();
 /// assert_eq!(info.name.map(|name| name.to_string()).as_deref(), Some("idle"));
-/// assert_eq!(info.kind, ProcessKind::GenServer);
+/// assert_eq!(info.kind, ProcessKind::Worker);
 /// assert_eq!(info.message_queue_len, 0);
 /// assert_eq!(info.status, Status::Waiting);
 /// # }
@@ -137,8 +136,8 @@ pub(crate) fn kind_of(process: &ProcessRef) -> ProcessKind {
     if crate::supervisor::is_static(&*any) {
         ProcessKind::Supervisor
     } else if crate::dynamic_supervisor::is_dynamic(&*any) {
-        ProcessKind::DynamicSupervisor
+        ProcessKind::Dynamic
     } else {
-        ProcessKind::GenServer
+        ProcessKind::Worker
     }
 }

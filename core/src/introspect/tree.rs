@@ -262,7 +262,7 @@ pub struct Node {
 /// let ids: Vec<_> = tree.children.iter().map(|n| n.child.as_ref().unwrap().id.clone()).collect();
 /// assert_eq!(ids, [Some("cache".into()), Some("jobs".into())]);
 /// let jobs = &tree.children[1];
-/// assert_eq!(jobs.info.as_ref().unwrap().kind, ProcessKind::DynamicSupervisor);
+/// assert_eq!(jobs.info.as_ref().unwrap().kind, ProcessKind::Dynamic);
 /// assert_eq!(jobs.supervisor.as_ref().unwrap().count.active, 0);
 /// # }
 /// ```
@@ -359,7 +359,7 @@ pub async fn get_status(pid: Pid, timeout: Duration) -> Result<ProcessStatus, Ca
         }
         None => None,
     };
-    let (supervisor, state) = if info.kind == ProcessKind::GenServer {
+    let (supervisor, state) = if info.kind == ProcessKind::Worker {
         let state = super::state::get_state_timeout(pid, timeout).await;
         (None, Some(state))
     } else {
