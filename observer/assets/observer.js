@@ -22,8 +22,9 @@ const state = {
   toggled: new Map(),
   // Key -> [class, since]: nodes flashing, kept across redraws.
   flashes: new Map(),
-  // Supervisor pid -> its key in the last drawing, to place events.
+  // Supervisor pid -> its key and its label in the last drawing, to place events.
   supervisorKeys: new Map(),
+  supervisorLabels: new Map(),
   selected: null,
   exits: 0,
   page: { pid: null, offset: 0 },
@@ -98,7 +99,10 @@ function layout(root) {
     const key = keyOf(node, parentKey);
     depth = Math.max(depth, level);
     const item = { node, key, x: MARGIN + level * COL, y: 0, children: [] };
-    if (node.supervisor && node.pid) state.supervisorKeys.set(node.pid.raw, key);
+    if (node.supervisor && node.pid) {
+      state.supervisorKeys.set(node.pid.raw, key);
+      state.supervisorLabels.set(node.pid.raw, label(node));
+    }
     const open = isOpen(node, key);
     item.open = open;
     item.collapsible = !!node.supervisor && (node.children.length > 0 || node.omitted > 0);
@@ -335,7 +339,8 @@ function addExit(event) {
     shutdown_error: " failed during shutdown",
     intensity_reached: ": too many restarts, supervisor gives up",
   }[event.kind] || ` ${event.kind}`;
-  item.appendChild(document.createTextNode(`${what}${event.pid ? " (" + event.pid.text + ")" : ""} under ${event.supervisor.text}`));
+  const under = state.supervisorLabels.get(event.supervisor.raw) || event.supervisor.text;
+  item.appendChild(document.createTextNode(`${what}${event.pid ? " (" + event.pid.text + ")" : ""} under ${under}`));
   if (event.reason) item.appendChild(el("span", { class: "reason" }, event.reason));
   list.prepend(item);
   while (list.children.length > MAX_EXITS) list.lastChild.remove();
