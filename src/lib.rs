@@ -8,6 +8,8 @@
 //!   management.
 //! - The [`dynamic_supervisor`] module: `DynamicSupervisor`.
 //! - Names: [`Name`], [`Registry`], [`whereis`].
+//! - The [`introspect`] module: `Process.info`, `:sys.get_state`, the tree below a
+//!   supervisor and its events as they happen (which `bough-observer` draws in a browser).
 //! - The macros: [`#[gen_server]`](macro@gen_server) and [`supervisor!`](macro@supervisor).
 //!
 //! `use bough::prelude::*;` brings in what most programs use.
