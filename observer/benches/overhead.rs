@@ -3,9 +3,9 @@
 //! observer serving an open page (an event stream read on another thread, as a browser
 //! would). `cargo bench -p bough-observer --bench overhead`.
 //!
-//! Like `benches/operations.rs`, the program runs on a single-threaded runtime, so the
-//! observer's work (the tree it walks every 500 ms, the events it forwards) lands on the
-//! same thread as the work measured.
+//! Like `benches/operations.rs`, the program runs on a single-threaded runtime. The
+//! observer runs on its own thread; what lands on the program's thread is the supervisors
+//! and servers answering its questions every 500 ms.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -96,64 +96,51 @@ impl Page {
     }
 }
 
-fn w1_w2(c: &mut Criterion, rt: &Runtime, label: &str) {
-    let sup = rt
-        .block_on(DynamicSupervisor::start_link(
-            DynamicSupervisorOptions::new(),
-        ))
-        .unwrap();
+/// W1 and W2 on the tree the observer watches.
+fn w1_w2(
+    c: &mut Criterion,
+    rt: &Runtime,
+    jobs: &DynamicSupervisor,
+    echo: &Server<Echo>,
+    label: &str,
+) {
     let done = Arc::new(AtomicU64::new(0));
     c.bench_function(&format!("W1 start_child + exit, {label}"), |b| {
         b.to_async(rt).iter(|| async {
-            sup.start_child(Loader::child_spec(done.clone()))
-                .await
-                .unwrap();
-        })
-    });
-    let echo = rt.block_on(gen_server::start_link::<Echo>(())).unwrap();
-    c.bench_function(&format!("W2 call round trip, {label}"), |b| {
-        b.to_async(rt)
-            .iter(|| async { echo.call(()).await.unwrap() })
-    });
-    rt.block_on(async {
-        echo.stop(ExitReason::Normal).await.unwrap();
-        sup.stop(ExitReason::Shutdown).await.unwrap();
-    });
-}
-
-fn overhead(c: &mut Criterion) {
-    let rt = runtime();
-    w1_w2(c, &rt, "no observer");
-
-    // The observer watches the supervisor the benchmarks use, under a root.
-    let root = rt
-        .block_on(Supervisor::start_link(
-            [DynamicSupervisor::child_spec(
-                DynamicSupervisorOptions::new().name("bench_jobs"),
-            )],
-            SupervisorOptions::new(Strategy::OneForOne),
-        ))
-        .unwrap();
-    let observer = rt
-        .block_on(bough_observer::Observer::new(&root).port(0).start())
-        .unwrap();
-    let page = Page::open(observer.url());
-    let jobs = DynamicSupervisor::whereis(&Name::local("bench_jobs")).unwrap();
-    let done = Arc::new(AtomicU64::new(0));
-    c.bench_function("W1 start_child + exit, observer with a page open", |b| {
-        b.to_async(&rt).iter(|| async {
             jobs.start_child(Loader::child_spec(done.clone()))
                 .await
                 .unwrap();
         })
     });
-    let echo = rt
-        .block_on(jobs.start_server::<Echo>(Echo::child_spec(())))
-        .unwrap();
-    c.bench_function("W2 call round trip, observer with a page open", |b| {
-        b.to_async(&rt)
+    c.bench_function(&format!("W2 call round trip, {label}"), |b| {
+        b.to_async(rt)
             .iter(|| async { echo.call(()).await.unwrap() })
     });
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = runtime();
+    let root = rt
+        .block_on(Supervisor::start_link(
+            [
+                DynamicSupervisor::child_spec(DynamicSupervisorOptions::new().name("bench_jobs")),
+                Echo::child_spec(()).name("bench_echo"),
+            ],
+            SupervisorOptions::new(Strategy::OneForOne),
+        ))
+        .unwrap();
+    let jobs = DynamicSupervisor::whereis(&Name::local("bench_jobs")).unwrap();
+    let echo = Server::<Echo>::whereis(&Name::local("bench_echo")).unwrap();
+
+    w1_w2(c, &rt, &jobs, &echo, "no observer");
+
+    let observer = rt
+        .block_on(bough_observer::Observer::new(&root).port(0).start())
+        .unwrap();
+    w1_w2(c, &rt, &jobs, &echo, "observer, no page");
+
+    let page = Page::open(observer.url());
+    w1_w2(c, &rt, &jobs, &echo, "observer with a page open");
     let read = page.close();
     assert!(
         read > 0,
