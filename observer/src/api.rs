@@ -16,6 +16,7 @@ use bough_core::introspect::{self, EventFilter, TreeOptions};
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::{Root, json};
@@ -195,7 +196,9 @@ async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, 
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// Feeds one page until it goes away or the observer stops.
+/// Feeds one page until it goes away or the observer stops. The tree is walked on a task
+/// of its own, so that a supervisor slow to answer (busy starting a child) never holds
+/// back the events.
 async fn feed(app: App, tx: mpsc::Sender<Event>) {
     // Subscribed before the first tree is sent, so that nothing falls between the two.
     let mut events = introspect::subscribe(EventFilter::Notable);
@@ -205,12 +208,24 @@ async fn feed(app: App, tx: mpsc::Sender<Event>) {
     let mut last_tree = String::new();
     // After an event, the tree is looked at again soon: a restarted child has a new pid.
     let mut soon: Option<Instant> = None;
+    let mut walking: Option<JoinHandle<String>> = None;
     loop {
-        let poll_now = tokio::select! {
-            _ = ticks.tick() => true,
-            () = async { tokio::time::sleep_until(soon.unwrap_or_else(Instant::now)).await }, if soon.is_some() => {
+        let walk_now = tokio::select! {
+            _ = ticks.tick(), if walking.is_none() => true,
+            () = sleep_until_some(soon), if soon.is_some() && walking.is_none() => {
                 soon = None;
                 true
+            }
+            walked = join(&mut walking), if walking.is_some() => {
+                walking = None;
+                if let Some(tree) = walked.filter(|tree| *tree != last_tree) {
+                    let event = Event::default().event("tree").data(&tree);
+                    last_tree = tree;
+                    if tx.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                false
             }
             received = events.recv() => {
                 let event = match received {
@@ -221,8 +236,9 @@ async fn feed(app: App, tx: mpsc::Sender<Event>) {
                         .event("lagged")
                         .json_data(serde_json::json!({ "dropped": lagged.0 })),
                 };
-                let Ok(event) = event else { continue };
-                if tx.send(event).await.is_err() {
+                if let Ok(event) = event
+                    && tx.send(event).await.is_err()
+                {
                     return;
                 }
                 soon.get_or_insert_with(|| Instant::now() + Duration::from_millis(30));
@@ -231,22 +247,30 @@ async fn feed(app: App, tx: mpsc::Sender<Event>) {
             _ = closing.changed() => return,
             () = tx.closed() => return,
         };
-        if !poll_now {
-            continue;
+        if walk_now {
+            walking = Some(tokio::spawn(tree_json(app.clone())));
         }
-        let message = match walk(&app, app.max_children).await {
-            Ok(tree) => serde_json::to_string(&json::tree(&tree)),
-            Err(error) => serde_json::to_string(&serde_json::json!({ "error": error.to_string() })),
-        };
-        let Ok(message) = message else { continue };
-        if message == last_tree {
-            continue;
-        }
-        let event = Event::default().event("tree").data(&message);
-        last_tree = message;
-        if tx.send(event).await.is_err() {
-            return;
-        }
+    }
+}
+
+/// The tree as the page gets it, or what stands in its way.
+async fn tree_json(app: App) -> String {
+    let json = match walk(&app, app.max_children).await {
+        Ok(tree) => serde_json::to_string(&json::tree(&tree)),
+        Err(error) => serde_json::to_string(&serde_json::json!({ "error": error.to_string() })),
+    };
+    json.unwrap_or_default()
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    tokio::time::sleep_until(at.unwrap_or_else(Instant::now)).await;
+}
+
+/// The walk's outcome, `None` if it panicked or was cancelled.
+async fn join(walking: &mut Option<JoinHandle<String>>) -> Option<String> {
+    match walking.as_mut() {
+        Some(task) => task.await.ok(),
+        None => std::future::pending().await,
     }
 }
 
