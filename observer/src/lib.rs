@@ -37,10 +37,11 @@
 //!
 //! # What the page does
 //!
-//! - The tree is drawn from the root to the right, one column per level. Static
-//!   supervisors show all their children; a dynamic supervisor with more than a handful is
-//!   drawn collapsed, with its counts; expanded, it shows a sample of at most
-//!   [`Observer::max_children`] children, and the side panel pages through all of them.
+//! - The tree is drawn from the root to the right, one column per level. A static
+//!   supervisor shows its children (up to [`Observer::max_children`], then a "more" node);
+//!   a dynamic supervisor with more than 8 is drawn folded, with its counts, and opened it
+//!   shows a dozen of them; a click on its "more" node pages through all of them in the
+//!   side panel. A tree of 100,000 processes costs the page what one of 100 does.
 //! - Crashes and restarts arrive as they happen (server-sent events from
 //!   [`introspect::subscribe`](bough_core::introspect::subscribe)) and flash the node;
 //!   the recent ones are listed with their reasons. The tree is polled every
