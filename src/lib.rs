@@ -12,6 +12,8 @@
 //! - The [`task_supervisor`] module: `TaskSupervisor` and `Task` handles.
 //! - Names and registries: [`Name`], [`Registry`], [`DuplicateRegistry`], [`whereis`] (see
 //!   [`registry`]).
+//! - The [`introspect`] module: `Process.info`, `:sys.get_state`, the tree below a
+//!   supervisor and its events as they happen (which `bough-observer` draws in a browser).
 //! - The macros: [`#[gen_server]`](macro@gen_server) and [`supervisor!`](macro@supervisor).
 //! - Errors: [`StartError`], [`CallError`] and [`ChildError`], and [`Error`], which holds
 //!   any of them so that a program can `?` through all three.

@@ -69,7 +69,8 @@
 //! | `exit(:noproc)` of a call                      | [`CallError::NoProc`]                                   |
 //! | `:erlang.system_info(:process_count)`          | [`process_count`]                                       |
 //! | `Task.Supervisor`, `Task.await`                | [`TaskSupervisor`], [`Task`] (see [`task_supervisor`])  |
-//! | supervisor and crash reports (SASL)            | `tracing` events with targets `bough::supervisor`, `bough::gen_server` |
+//! | supervisor and crash reports (SASL)            | `tracing` events with targets `bough::supervisor`, `bough::gen_server`, and [`introspect::subscribe`] |
+//! | `Process.info/1`, `:sys.get_state/1`, `:observer` | [`introspect`] (and the `bough-observer` crate)      |
 //!
 //! # Processes and tasks
 //!
@@ -90,6 +91,7 @@ pub mod dynamic_supervisor;
 mod error;
 mod exit;
 pub mod gen_server;
+pub mod introspect;
 mod module;
 mod panic_hook;
 pub mod partition_supervisor;
@@ -137,7 +139,7 @@ pub mod prelude {
         StartOk, StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions,
         TaskSupervisor, TypedReplyTo, self_pid, whereis,
     };
-    pub use crate::{gen_server, process};
+    pub use crate::{gen_server, introspect, process};
 }
 
 /// What the code that `bough`'s macros generate uses. Not public API: it changes without

@@ -80,8 +80,9 @@ impl Letter for TaskMsg {
     fn system(message: SystemMsg) -> Option<TaskMsg> {
         match message {
             SystemMsg::Exit(from, reason) => Some(TaskMsg::Exit(from, reason)),
-            // A task has no handler for DOWN notices: `process::monitor` is its monitor.
-            SystemMsg::Down(_) => None,
+            // A task has no handler for DOWN notices (`process::monitor` is its monitor), and
+            // no state to show.
+            SystemMsg::Down(_) | SystemMsg::GetState(_) => None,
         }
     }
 }

@@ -56,6 +56,7 @@ use std::time::Duration;
 use crate::child_spec::{ChildId, ChildSpec, ChildType, StartInfo};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
+use crate::introspect::{Children, Query};
 use crate::pid::Pid;
 use crate::process::control::{self, ProcessRef};
 use crate::process::life::Parent;
@@ -286,6 +287,16 @@ impl DynamicSupervisor {
     pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
         core::stop(&self.mailbox, reason).await
     }
+
+    /// What [`introspect`](crate::introspect) asks a supervisor.
+    pub(crate) async fn describe(&self, query: Query) -> Result<Children, CallError> {
+        core::request(&self.mailbox, |to| DynReq::Describe(query, to)).await
+    }
+}
+
+/// Whether a process's control block is a dynamic supervisor's.
+pub(crate) fn is_dynamic(process: &(dyn Any + Send + Sync)) -> bool {
+    process.is::<Mb>()
 }
 
 impl PartialEq for DynamicSupervisor {

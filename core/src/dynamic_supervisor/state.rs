@@ -10,6 +10,7 @@ use super::DynamicSupervisorOptions;
 use crate::child_spec::{ChildSpec, ChildType, StartInfo};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
+use crate::introspect::{ChildDetail, Children, Query, SupervisorInfo, SupervisorKind};
 use crate::pid::{Pid, PidMap};
 use crate::process::control::ProcessRef;
 use crate::process::life::{Exit, Parent, Started, Starting};
@@ -30,6 +31,7 @@ pub(crate) enum DynReq {
     TerminateChild(Pid, ReplyTo<Result<(), ChildError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
     CountChildren(ReplyTo<ChildCount>),
+    Describe(Query, ReplyTo<Children>),
 }
 
 impl Requests for DynReq {
@@ -52,6 +54,10 @@ struct DynSup {
     /// Children whose restart failed, by their last pid, waiting for their retry.
     restarting: PidMap<ChildSpec>,
     supervisors: usize,
+    /// How often each restarted child (by its pid, or its last pid while it waits for a
+    /// retry) has been restarted; children never restarted are not here, so the common
+    /// start and exit never touch it.
+    restarts: PidMap<u32>,
 }
 
 pub(crate) type Mb = Mailbox<SupMsg<DynReq>>;
@@ -91,6 +97,7 @@ pub(crate) fn spawn(
                 children: PidMap::default(),
                 restarting: PidMap::default(),
                 supervisors: 0,
+                restarts: PidMap::default(),
             };
             ack.reply(Ok(()));
             core::run(sup).await
@@ -113,6 +120,7 @@ impl Kind for DynSup {
         let restart = child.spec.restart.restarts_after(&reason);
         report::child_exited(self.core.pid, &child.spec.id, pid, &reason, restart);
         if !restart {
+            self.forget_restarts(pid);
             return Ok(());
         }
         self.restart(pid, child.spec).await
@@ -137,10 +145,12 @@ impl Kind for DynSup {
             }
             DynReq::WhichChildren(to) => to.reply(self.which_children()),
             DynReq::CountChildren(to) => to.reply(self.count_children()),
+            DynReq::Describe(query, to) => to.reply(self.describe(query)),
         }
     }
 
     async fn terminate_all(&mut self) {
+        self.restarts.clear();
         let children = mem::take(&mut self.children)
             .into_values()
             .map(|child| child.started);
@@ -195,9 +205,11 @@ impl DynSup {
         // A child waiting for a retry of its restart is known by its last pid: terminating
         // it forgets it, as OTP does.
         if self.restarting.remove(&pid).is_some() {
+            self.forget_restarts(pid);
             return Ok(());
         }
         let child = self.remove(pid).ok_or(ChildError::NotFound)?;
+        self.forget_restarts(pid);
         shutdown_one(
             &mut self.core.inbox,
             self.core.pid,
@@ -244,19 +256,80 @@ impl DynSup {
             report::intensity_reached(self.core.pid, &spec.id, &ExitReason::Shutdown);
             return Err(ExitReason::Shutdown);
         }
+        let restarts = self.forget_restarts(last_pid).saturating_add(1);
         match spec.start(&self.me, self.extra.clone()).await {
             Ok((started, _)) => {
                 report::child_restarted(self.core.pid, &spec.id, started.pid());
-                self.insert(spec, started);
+                let pid = self.insert(spec, started);
+                self.restarts.insert(pid, restarts);
             }
             // A child that ignores its restart is done, as in OTP.
             Err(StartError::Ignore) => {}
             Err(reason) => {
                 report::start_error(self.core.pid, &spec.id, &reason);
                 self.restarting.insert(last_pid, spec);
+                self.restarts.insert(last_pid, restarts);
                 self.core.inbox.retry_later(last_pid);
             }
         }
         Ok(())
+    }
+
+    /// Takes the restart count of a child that is gone.
+    fn forget_restarts(&mut self, pid: Pid) -> u32 {
+        if self.restarts.is_empty() {
+            return 0;
+        }
+        self.restarts.remove(&pid).unwrap_or(0)
+    }
+
+    fn describe(&self, query: Query) -> Children {
+        let restarts = |pid: Pid| self.restarts.get(&pid).copied().unwrap_or(0);
+        let running = |child: &Running| ChildDetail {
+            id: None,
+            pid: ChildPid::Running(child.started.pid()),
+            child_type: child.spec.child_type,
+            restart: child.spec.restart,
+            shutdown: child.spec.shutdown,
+            restarts: restarts(child.started.pid()),
+        };
+        let restarting = |(last_pid, spec): (&Pid, &ChildSpec)| ChildDetail {
+            id: None,
+            pid: ChildPid::Restarting,
+            child_type: spec.child_type,
+            restart: spec.restart,
+            shutdown: spec.shutdown,
+            restarts: restarts(*last_pid),
+        };
+        let total = self.count();
+        let range = query.range(total);
+        let offset = range.start;
+        let children = match query {
+            Query::Child(pid) => self.children.get(&pid).map(running).into_iter().collect(),
+            Query::Page { .. } => self
+                .children
+                .values()
+                .map(running)
+                .chain(self.restarting.iter().map(restarting))
+                .skip(range.start)
+                .take(range.len())
+                .collect(),
+        };
+        let intensity = &self.core.intensity;
+        Children {
+            supervisor: SupervisorInfo {
+                kind: SupervisorKind::Dynamic {
+                    max_children: (self.max_children != usize::MAX).then_some(self.max_children),
+                },
+                max_restarts: intensity.max_restarts(),
+                period: intensity.period(),
+                recent_restarts: intensity.recent(Instant::now()),
+                total_restarts: intensity.total(),
+                count: self.count_children(),
+            },
+            offset,
+            total,
+            children,
+        }
     }
 }

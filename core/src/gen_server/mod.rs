@@ -26,6 +26,7 @@
 //! | `{:noreply, state, timeout}` → `:timeout`     | [`NoReply::Timeout`] → [`GenServer::handle_timeout`] |
 //! | `Process.send_after(dest, msg, ms)`           | [`send_after`] → [`TimerRef`]                    |
 //! | `Process.cancel_timer(ref)`                   | [`TimerRef::cancel`]                             |
+//! | `format_status/1`, `:sys.get_state(server)`   | [`GenServer::STATE`], [`introspect::get_state`](crate::introspect::get_state) |
 //!
 //! The state is the server value itself, so callbacks take `&mut self` and return only what
 //! happens next. Messages are typed: each server names its call, reply, cast, info and
@@ -118,6 +119,7 @@ use std::time::Duration;
 use crate::child_spec::Shutdown;
 use crate::error::{CallError, StartError};
 use crate::exit::ExitReason;
+use crate::introspect::StateFormat;
 use crate::pid::Pid;
 use crate::process::life::{Parent, keep_with_caller};
 use crate::process::{self, Down, MonitorRef};
@@ -156,6 +158,13 @@ pub trait GenServer: Sized + Send + 'static {
     type Info: Send + 'static;
     /// What [`handle_continue`](GenServer::handle_continue) takes.
     type Continue: Send + 'static;
+
+    /// Whether and how [`introspect::get_state`](crate::introspect::get_state) and the
+    /// observer show this server's state (OTP's `format_status/1`). Hidden by default,
+    /// since state often holds secrets; write
+    /// `const STATE: StateFormat<Self> = StateFormat::debug();` to show its `Debug`, or
+    /// [`StateFormat::with`] to show part of it.
+    const STATE: StateFormat<Self> = StateFormat::hidden();
 
     /// Builds the server from its arguments. The start that runs it returns only after it
     /// returned; `self_pid()` already answers the new pid.

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use super::{GenServer, Init, NoReply, Reply, Server};
 use crate::error::StartError;
 use crate::exit::ExitReason;
+use crate::introspect::{self, StateError};
 use crate::pid::Pid;
 use crate::process::control::{Control, SystemMsg};
 use crate::process::life::{self, Exit, Parent, Spec, Starting};
@@ -29,6 +30,8 @@ pub(crate) enum Envelope<S: GenServer> {
     Stop(ExitReason, ReplyTo<()>),
     Down(Down),
     Exit(Pid, ExitReason),
+    /// `:sys.get_state`, answered between messages.
+    GetState(ReplyTo<Result<String, StateError>>),
 }
 
 impl<S: GenServer> Letter for Envelope<S> {
@@ -48,6 +51,7 @@ impl<S: GenServer> Letter for Envelope<S> {
         Some(match message {
             SystemMsg::Down(down) => Envelope::Down(down),
             SystemMsg::Exit(pid, reason) => Envelope::Exit(pid, reason),
+            SystemMsg::GetState(to) => Envelope::GetState(to),
         })
     }
 }
@@ -160,17 +164,24 @@ impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
 }
 
 /// The next message, or `None` if none came within `idle`. A message already queued wins
-/// over an expired time-out, so a zero time-out fires only on an empty mailbox.
-///
-/// The timer is boxed: every server's task holds room for this future, and most servers
-/// never use an idle time-out.
-async fn recv_within<M>(mailbox: &Mailbox<M>, idle: Duration) -> Option<Event<M>> {
+/// over an expired time-out, so a zero time-out fires only on an empty mailbox. Requests
+/// for the state are answered on the way, so that they do not move the time-out.
+async fn recv_within<S: GenServer>(
+    mailbox: &Mailbox<Envelope<S>>,
+    idle: Duration,
+    // `&mut`, which is `Send` where `&S` is not: a server's state need not be `Sync`.
+    state: &mut S,
+) -> Option<Event<Envelope<S>>> {
+    // Boxed: most servers never use an idle time-out.
     let mut sleep = Instant::now()
         .checked_add(idle)
         .map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(event) = mailbox.poll_recv(cx) {
-            return Poll::Ready(Some(event));
+    std::future::poll_fn(move |cx| {
+        while let Poll::Ready(event) = mailbox.poll_recv(cx) {
+            match event {
+                Event::Message(Envelope::GetState(to)) => introspect::answer_state(&*state, to),
+                event => return Poll::Ready(Some(event)),
+            }
         }
         match sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(None),
@@ -208,7 +219,7 @@ async fn run<S: GenServer>(
             Next::Wait => mailbox.recv().await,
             // Boxed, like the rare callbacks below: every server's task would otherwise hold
             // room for these futures.
-            Next::Idle(idle) => match Box::pin(recv_within(&mailbox, idle)).await {
+            Next::Idle(idle) => match Box::pin(recv_within(&mailbox, idle, &mut state)).await {
                 Some(event) => event,
                 None => {
                     next = self::next(
@@ -279,6 +290,10 @@ async fn run<S: GenServer>(
             Event::Message(Envelope::Stop(reason, to)) => {
                 waiter = Some(to);
                 Next::Stop(reason)
+            }
+            Event::Message(Envelope::GetState(to)) => {
+                introspect::answer_state(&state, to);
+                Next::Wait
             }
         };
     };

@@ -10,8 +10,10 @@ use tokio::task::AbortHandle;
 use super::life::Started;
 use super::monitor::{Down, MonitorRef, MonitorSlot};
 use crate::exit::ExitReason;
+use crate::introspect::StateError;
 use crate::pid::{Pid, PidMap};
 use crate::registry::Enrolled;
+use crate::reply::ReplyTo;
 
 /// What anyone may do to a process, whatever its message type. Implemented by its mailbox.
 pub(crate) trait Control: Send + Sync + 'static {
@@ -39,6 +41,8 @@ pub(crate) trait Control: Send + Sync + 'static {
     fn unlink(&self, pid: Pid);
     /// Sets whether exit signals arrive as messages; returns the previous setting.
     fn trap_exit(&self, on: bool) -> bool;
+    /// What introspection reads of the process: its queue, whether it waits, its links.
+    fn snapshot(&self) -> Snapshot;
     /// The exit reason once it is decided (the process may still be releasing things).
     fn exiting_reason(&self) -> Option<ExitReason>;
     /// The exit reason once the exit is published (names free, monitors firing).
@@ -90,6 +94,25 @@ pub(crate) enum SystemMsg {
     Down(Down),
     /// A trapped exit signal: `{:EXIT, from, reason}`.
     Exit(Pid, ExitReason),
+    /// `:sys.get_state`: a server answers it between messages; other processes drop it
+    /// unanswered.
+    GetState(ReplyTo<Result<String, StateError>>),
+}
+
+/// A process's mailbox as introspection sees it (see `introspect::process_info`).
+pub(crate) struct Snapshot {
+    pub(crate) parent: Option<Pid>,
+    /// When the process was born, in nanoseconds of `introspect`'s clock.
+    pub(crate) born: u64,
+    pub(crate) message_queue_len: usize,
+    /// Parked in its receive with nothing queued.
+    pub(crate) waiting: bool,
+    /// Its exit reason is decided.
+    pub(crate) exiting: bool,
+    pub(crate) trap_exit: bool,
+    pub(crate) links: Vec<Pid>,
+    /// How many monitors watch it.
+    pub(crate) monitored_by: usize,
 }
 
 /// Someone to tell when a process exits.

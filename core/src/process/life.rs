@@ -178,6 +178,9 @@ impl ExitNotice {
             return;
         };
         self.control.release_registries();
+        if birth.registration.is_some() {
+            crate::introspect::names::remove(self.pid);
+        }
         drop(birth);
         control::remove(self.pid);
         let Exit {
@@ -575,7 +578,9 @@ where
     let registration = match spec.name {
         Some(name) => {
             let handle = mailbox.clone();
-            Some(Registration::take(name, pid, handle, spec.type_name)?)
+            let registration = Registration::take(name.clone(), pid, handle, spec.type_name)?;
+            crate::introspect::names::insert(pid, name);
+            Some(registration)
         }
         None => None,
     };

@@ -27,7 +27,7 @@ use tokio::task::AbortHandle;
 
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
-use crate::process::control::{Control, ProcessRef, Signal, SystemMsg, Watcher};
+use crate::process::control::{Control, ProcessRef, Signal, Snapshot, SystemMsg, Watcher};
 use crate::process::life::Started;
 use crate::registry::Enrolled;
 use crate::sync::{Mutex, MutexGuard};
@@ -39,6 +39,10 @@ pub(crate) struct Mailbox<M> {
     /// Set once the process has (or had) children or orphans to reap, so that the exit of
     /// the many processes that never have any takes no lock to find out.
     parents: AtomicBool,
+    /// When the process was born, for introspection. Eight bytes that cost nothing: with
+    /// the `Arc`'s counts the block is 200 bytes, and glibc's malloc gave the 192 it was
+    /// before a 208-byte chunk all the same.
+    born: u64,
     state: Mutex<State<M>>,
 }
 
@@ -119,6 +123,7 @@ impl<M> Mailbox<M> {
             type_name,
             parent,
             parents: AtomicBool::new(false),
+            born: crate::introspect::clock::now(),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 waker: None,
@@ -388,6 +393,28 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
 
     fn trap_exit(&self, on: bool) -> bool {
         std::mem::replace(&mut self.lock().trap_exit, on)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let state = self.lock();
+        let (links, monitored_by) = state.extras.as_ref().map_or((Vec::new(), 0), |extras| {
+            (
+                extras.links.keys().copied().collect(),
+                extras.watchers.len(),
+            )
+        });
+        Snapshot {
+            parent: self.parent,
+            born: self.born,
+            message_queue_len: state.queue.len(),
+            // A receiver that found nothing left its waker and the queue is still empty;
+            // once a message comes, the push takes the waker.
+            waiting: state.queue.is_empty() && state.waker.is_some() && state.signal.is_none(),
+            exiting: !matches!(state.life, Life::Running),
+            trap_exit: state.trap_exit,
+            links,
+            monitored_by,
+        }
     }
 
     fn exiting_reason(&self) -> Option<ExitReason> {

@@ -37,7 +37,8 @@ impl<R: Requests> Letter for SupMsg<R> {
         match message {
             // Supervisors trap exits: a linked process's exit is a message.
             SystemMsg::Exit(pid, reason) => Some(SupMsg::Exit(pid, reason)),
-            SystemMsg::Down(_) => None,
+            // A supervisor's state is asked for with a request of its own.
+            SystemMsg::Down(_) | SystemMsg::GetState(_) => None,
         }
     }
 }

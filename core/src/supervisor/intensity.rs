@@ -22,6 +22,8 @@ pub(crate) struct Intensity {
     max_restarts: u32,
     period: Duration,
     restarts: VecDeque<Instant>,
+    /// Every restart since the start, for introspection.
+    total: u64,
 }
 
 impl Intensity {
@@ -37,6 +39,7 @@ impl Intensity {
             max_restarts,
             period,
             restarts: VecDeque::new(),
+            total: 0,
         })
     }
 
@@ -51,7 +54,28 @@ impl Intensity {
             self.restarts.pop_front();
         }
         self.restarts.push_back(now);
+        self.total += 1;
         self.restarts.len() <= self.max_restarts as usize
+    }
+
+    pub(crate) fn max_restarts(&self) -> u32 {
+        self.max_restarts
+    }
+
+    pub(crate) fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The restarts that count at `now`, without forgetting any.
+    pub(crate) fn recent(&self, now: Instant) -> usize {
+        self.restarts
+            .iter()
+            .filter(|&&t| now.saturating_duration_since(t) <= self.period)
+            .count()
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.total
     }
 }
 
@@ -78,6 +102,19 @@ mod tests {
         }
         // t0 is 5 s + 1 ms old: out of the window, so this is the third restart in it.
         assert!(i.add_restart(t0 + Duration::from_millis(5001)));
+    }
+
+    #[test]
+    fn recent_restarts_are_those_in_the_window_and_the_total_keeps_all() {
+        let t0 = Instant::now();
+        let mut i = Intensity::new(10, Duration::from_secs(5)).unwrap();
+        for s in [0, 1, 2] {
+            assert!(i.add_restart(t0 + Duration::from_secs(s)));
+        }
+        assert_eq!(i.recent(t0 + Duration::from_secs(2)), 3);
+        assert_eq!(i.recent(t0 + Duration::from_millis(6500)), 1);
+        assert_eq!(i.total(), 3);
+        assert_eq!((i.max_restarts(), i.period()), (10, Duration::from_secs(5)));
     }
 
     #[test]

@@ -68,12 +68,14 @@ pub(crate) use inbox::{Requests, SupMsg};
 pub(crate) use intensity::{DEFAULT_MAX_RESTARTS, DEFAULT_PERIOD, Intensity};
 pub(crate) use shutdown::{all as shutdown_all, one as shutdown_one};
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::child_spec::{ChildId, ChildSpec, ChildType, StartInfo};
 use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
+use crate::introspect::{Children, Query};
 use crate::pid::Pid;
 use crate::process::control;
 use crate::process::life::Parent;
@@ -345,6 +347,16 @@ impl Supervisor {
     pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
         core::stop(&self.mailbox, reason).await
     }
+
+    /// What [`introspect`](crate::introspect) asks a supervisor.
+    pub(crate) async fn describe(&self, query: Query) -> Result<Children, CallError> {
+        core::request(&self.mailbox, |to| StaticReq::Describe(query, to)).await
+    }
+}
+
+/// Whether a process's control block is a static supervisor's.
+pub(crate) fn is_static(process: &(dyn Any + Send + Sync)) -> bool {
+    process.is::<Mb>()
 }
 
 impl PartialEq for Supervisor {

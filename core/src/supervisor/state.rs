@@ -13,6 +13,7 @@ use super::{ChildCount, ChildInfo, ChildPid, Strategy, SupervisorOptions, report
 use crate::child_spec::{ChildId, ChildSpec, ChildType, Restart, StartInfo};
 use crate::error::{ChildError, StartError};
 use crate::exit::ExitReason;
+use crate::introspect::{ChildDetail, Children, Query, SupervisorInfo, SupervisorKind};
 use crate::pid::Pid;
 use crate::process::control::ProcessRef;
 use crate::process::life::{Exit, Parent, Started, Starting};
@@ -27,6 +28,7 @@ pub(crate) enum StaticReq {
     RestartChild(ChildId, ReplyTo<Result<Option<Pid>, ChildError>>),
     DeleteChild(ChildId, ReplyTo<Result<(), ChildError>>),
     StartChild(ChildSpec, ReplyTo<Result<Option<PidInfo>, StartError>>),
+    Describe(Query, ReplyTo<Children>),
 }
 
 /// A started child's pid and what its custom start function added.
@@ -47,6 +49,8 @@ enum State {
 struct Child {
     spec: ChildSpec,
     state: State,
+    /// Restarts of this child by the strategy, for introspection.
+    restarts: u32,
 }
 
 impl Child {
@@ -169,6 +173,7 @@ impl Kind for StaticSup {
                 let result = self.start_child(spec).await;
                 to.reply(result);
             }
+            StaticReq::Describe(query, to) => to.reply(self.describe(query)),
         }
     }
 
@@ -198,7 +203,11 @@ impl StaticSup {
             match self.start_spec(&spec).await {
                 Ok((state, _)) => {
                     if !matches!(state, State::Stopped) || spec.restart != Restart::Temporary {
-                        self.children.push(Child { spec, state });
+                        self.children.push(Child {
+                            spec,
+                            state,
+                            restarts: 0,
+                        });
                     }
                 }
                 Err(reason) => {
@@ -266,6 +275,7 @@ impl StaticSup {
             if !matches!(self.children[i].state, State::Stopped | State::Restarting) {
                 continue;
             }
+            self.children[i].restarts = self.children[i].restarts.saturating_add(1);
             match self.start_spec(&self.children[i].spec).await {
                 Ok((state, _)) => {
                     if let State::Running(started) = &state {
@@ -338,7 +348,11 @@ impl StaticSup {
             _ => None,
         };
         if started.is_some() || spec.restart != Restart::Temporary {
-            self.children.push(Child { spec, state });
+            self.children.push(Child {
+                spec,
+                state,
+                restarts: 0,
+            });
         }
         Ok(started)
     }
@@ -357,6 +371,48 @@ impl StaticSup {
                 child_type: child.spec.child_type,
             })
             .collect()
+    }
+
+    fn describe(&self, query: Query) -> Children {
+        let detail = |child: &Child| ChildDetail {
+            id: Some(child.spec.id.clone()),
+            pid: match &child.state {
+                State::Running(started) => ChildPid::Running(started.pid()),
+                State::Restarting => ChildPid::Restarting,
+                State::Stopped => ChildPid::Undefined,
+            },
+            child_type: child.spec.child_type,
+            restart: child.spec.restart,
+            shutdown: child.spec.shutdown,
+            restarts: child.restarts,
+        };
+        let range = query.range(self.children.len());
+        let offset = range.start;
+        let children = match query {
+            Query::Child(pid) => self
+                .children
+                .iter()
+                .filter(|child| child.pid() == Some(pid))
+                .map(detail)
+                .collect(),
+            Query::Page { .. } => self.children[range].iter().map(detail).collect(),
+        };
+        let intensity = &self.core.intensity;
+        Children {
+            supervisor: SupervisorInfo {
+                kind: SupervisorKind::Static {
+                    strategy: self.strategy,
+                },
+                max_restarts: intensity.max_restarts(),
+                period: intensity.period(),
+                recent_restarts: intensity.recent(Instant::now()),
+                total_restarts: intensity.total(),
+                count: self.count_children(),
+            },
+            offset,
+            total: self.children.len(),
+            children,
+        }
     }
 
     fn count_children(&self) -> ChildCount {
