@@ -462,10 +462,19 @@ fn default_id<T: ?Sized>() -> ChildId {
 
 /// `a::b::Pool<c::Conn, u8>` -> `Pool<Conn, u8>`: every path loses its module prefix.
 fn short_type_name(full: &'static str) -> ChildId {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    if full.chars().all(|c| is_ident(c) || c == ':') {
-        return Cow::Borrowed(full.rsplit("::").next().unwrap_or(full));
+    // The common case, a type that is not generic: its own name is the identifier at the
+    // end, after the last `::`, found by reading back over that name alone. A spec is
+    // built for every start of a dynamic child, and a search of the whole path cost more
+    // than the rest of the child's bookkeeping. Non-ASCII names take the general path.
+    let bytes = full.as_bytes();
+    let own = bytes
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .map_or(0, |at| at + 1);
+    if own < bytes.len() && (own == 0 || bytes[own - 1] == b':') {
+        return Cow::Borrowed(&full[own..]);
     }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     let mut short = String::with_capacity(full.len());
     // Where the path being read started in `short`: a `::` drops what came since.
     let mut path_start = 0;

@@ -39,6 +39,9 @@ pub(crate) struct Mailbox<M> {
     /// Set once the process has (or had) children or orphans to reap, so that the exit of
     /// the many processes that never have any takes no lock to find out.
     parents: AtomicBool,
+    /// Set once the process has registered itself in a registry (always from its own task,
+    /// as `parents` is), so that most exits release no registry and take no lock for it.
+    enrolled: AtomicBool,
     /// When the process was born, for introspection. Eight bytes that cost nothing: with
     /// the `Arc`'s counts the block is 200 bytes, and glibc's malloc gave the 192 it was
     /// before a 208-byte chunk all the same.
@@ -123,6 +126,7 @@ impl<M> Mailbox<M> {
             type_name,
             parent,
             parents: AtomicBool::new(false),
+            enrolled: AtomicBool::new(false),
             born: crate::introspect::clock::now(),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -543,6 +547,7 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         if !matches!(state.life, Life::Running) {
             return false;
         }
+        self.enrolled.store(true, Ordering::Relaxed);
         let registries = &mut extras(&mut state.extras).registries;
         // By address: a process registers in few registries, and each once is enough.
         let same =
@@ -554,6 +559,9 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
     }
 
     fn release_registries(&self) {
+        if !self.enrolled.load(Ordering::Relaxed) {
+            return;
+        }
         let registries = match self.lock().extras.as_mut() {
             Some(extras) => std::mem::take(&mut extras.registries),
             None => return,
