@@ -319,3 +319,52 @@ async fn a_supervisor_deep_in_the_tree_is_walked_and_a_busy_one_is_unresponsive(
     assert!(report.in_time(), "{report:?}");
     assert_eq!(report.drained, 1);
 }
+
+/// A server that asks its own application to stop.
+struct Stopper;
+
+impl GenServer for Stopper {
+    type Args = ();
+    type Call = Never;
+    type Reply = Never;
+    type Cast = Application;
+    type Info = Never;
+    type Continue = Never;
+
+    async fn init((): ()) -> Init<Self> {
+        Init::Ok(Stopper)
+    }
+
+    async fn handle_cast(&mut self, app: Application) -> NoReply<Self> {
+        app.stop(Duration::from_secs(30)).await;
+        unreachable!("the stop ends this process before it ends");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_process_of_the_tree_may_ask_for_the_stop() {
+    let root = Supervisor::start_link(
+        [ChildSpec::worker::<Stopper>(())
+            .id("stopper")
+            .shutdown(Shutdown::Timeout(Duration::from_secs(1)))],
+        SupervisorOptions::new(Strategy::OneForOne),
+    )
+    .await
+    .unwrap();
+    let app = Application::new(root.clone());
+    let stopper = child(&root, "stopper").await;
+    let start = Instant::now();
+    Server::<Stopper>::from_pid(stopper)
+        .unwrap()
+        .cast(app.clone());
+    process::monitor(stopper).await;
+    let report = app.stop(Duration::from_secs(60)).await;
+    assert!(report.in_time(), "{report:?}");
+    assert_eq!(report.reason, ExitReason::Shutdown);
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(1),
+        "the stopper, busy waiting for the stop, was killed at its shutdown time-out"
+    );
+    assert!(!root.is_alive());
+}

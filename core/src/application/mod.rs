@@ -86,7 +86,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 
 use crate::process::Monitor;
 use crate::supervisor::Supervisor;
@@ -115,7 +115,8 @@ struct Inner {
     checks: Vec<(String, Check)>,
     hooks: parking_lot::Mutex<Vec<(String, Hook)>>,
     stopping: AtomicBool,
-    stopped: OnceCell<StopReport>,
+    /// The report, once the stop has ended.
+    stopped: watch::Sender<Option<StopReport>>,
 }
 
 /// Builds an [`Application`]: its readiness checks and its `on_stop` hooks.
@@ -161,7 +162,7 @@ impl ApplicationBuilder {
                 checks: self.checks,
                 hooks: parking_lot::Mutex::new(self.hooks),
                 stopping: AtomicBool::new(false),
-                stopped: OnceCell::new(),
+                stopped: watch::Sender::new(None),
             }),
         }
     }
@@ -214,14 +215,26 @@ impl Application {
 
     /// Stops the application within `budget`: drains the tree, stops it in order, then
     /// runs the `on_stop` hooks (see the [module](self)). Returns once the tree has ended
-    /// and the hooks have run or run out of time. Calls after the first, and calls made
-    /// while it runs, wait for the same stop and get its report.
+    /// and the hooks have run or run out of time.
+    ///
+    /// The stop runs on a task of its own: it goes on if this future is dropped, and a
+    /// process of the tree may ask for it (that process is stopped with the rest, so it
+    /// does not see the report). Calls after the first, and calls made while it runs, wait
+    /// for the same stop, whatever their budget, and get its report.
     pub async fn stop(&self, budget: Duration) -> StopReport {
-        self.inner
-            .stopped
-            .get_or_init(|| stop::run(self, budget))
+        let mut stopped = self.inner.stopped.subscribe();
+        if !self.inner.stopping.swap(true, Ordering::AcqRel) {
+            let app = self.clone();
+            tokio::spawn(async move {
+                let report = stop::run(&app, budget).await;
+                app.inner.stopped.send_replace(Some(report));
+            });
+        }
+        let report = stopped
+            .wait_for(Option::is_some)
             .await
-            .clone()
+            .expect("the application holds the sender");
+        report.clone().expect("waited for a report")
     }
 
     /// Waits for SIGTERM or SIGINT (Ctrl-C), then [stops](Application::stop) within

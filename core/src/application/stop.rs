@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -43,7 +42,6 @@ pub(super) async fn run(app: &Application, budget: Duration) -> StopReport {
     let start = Instant::now();
     let deadline = start + budget;
     let inner = &app.inner;
-    inner.stopping.store(true, Ordering::Release);
     let root = inner.root.pid();
 
     let mut drained = 0;
