@@ -62,6 +62,11 @@ pub enum StartError {
     /// The dynamic supervisor already runs `max_children` children (`{:error, :max_children}`).
     #[error("the supervisor already runs its max_children")]
     MaxChildren,
+    /// The dynamic supervisor takes no new children: its [`Application`](crate::Application)
+    /// is stopping. OTP has no such answer: there, a supervisor that is shutting down
+    /// answers no calls at all, so a start waits until the shutdown ends and then fails.
+    #[error("the application is stopping: no new children are started")]
+    ShuttingDown,
     /// `init` returned [`Init::Stop`](crate::Init::Stop) or panicked (`{:error, reason}`).
     #[error("init failed: {0}")]
     Init(ExitReason),

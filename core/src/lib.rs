@@ -71,6 +71,7 @@
 //! | `Task.Supervisor`, `Task.await`                | [`TaskSupervisor`], [`Task`] (see [`task_supervisor`])  |
 //! | supervisor and crash reports (SASL)            | `tracing` events with targets `bough::supervisor`, `bough::gen_server`, and [`introspect::subscribe`] |
 //! | `Process.info/1`, `:sys.get_state/1`, `:observer` | [`introspect`] (and the `bough-observer` crate)      |
+//! | an application, stopped in order on SIGTERM    | [`Application`] (see [`application`]), with liveness and readiness |
 //!
 //! # Processes and tasks
 //!
@@ -85,6 +86,7 @@
 
 #![warn(missing_docs)]
 
+pub mod application;
 mod child;
 mod child_spec;
 pub mod dynamic_supervisor;
@@ -103,6 +105,7 @@ pub mod supervisor;
 mod sync;
 pub mod task_supervisor;
 
+pub use application::{Application, ApplicationBuilder, shutdown_signal};
 pub use child::{ChildId, ChildType, Restart, Shutdown};
 pub use child_spec::{Child, ChildSpec, StartInfo, StartOk};
 pub use dynamic_supervisor::{DynamicSupervisor, DynamicSupervisorOptions};
@@ -131,13 +134,13 @@ pub use task_supervisor::{Task, TaskError, TaskOptions, TaskSupervisor};
 /// What most programs import: `use bough_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec, ChildType, Down,
-        DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule, DynamicSupervisorOptions,
-        Error, ExitReason, GenServer, GenServerModule, Init, Monitor, MonitorRef, Name, Never,
-        NoReply, PartitionSupervisor, PartitionSupervisorModule, PartitionSupervisorOptions, Pid,
-        Registry, Reply, ReplyTo, Restart, Server, Shutdown, StartError, StartLink, StartLinkArg,
-        StartOk, StartOptions, Strategy, Supervisor, SupervisorModule, SupervisorOptions,
-        TaskSupervisor, TypedReplyTo, self_pid, whereis,
+        Application, CallError, Child, ChildCount, ChildError, ChildInfo, ChildPid, ChildSpec,
+        ChildType, Down, DuplicateRegistry, DynamicSupervisor, DynamicSupervisorModule,
+        DynamicSupervisorOptions, Error, ExitReason, GenServer, GenServerModule, Init, Monitor,
+        MonitorRef, Name, Never, NoReply, PartitionSupervisor, PartitionSupervisorModule,
+        PartitionSupervisorOptions, Pid, Registry, Reply, ReplyTo, Restart, Server, Shutdown,
+        StartError, StartLink, StartLinkArg, StartOk, StartOptions, Strategy, Supervisor,
+        SupervisorModule, SupervisorOptions, TaskSupervisor, TypedReplyTo, self_pid, whereis,
     };
     pub use crate::{gen_server, introspect, process};
 }

@@ -288,6 +288,12 @@ impl DynamicSupervisor {
         core::stop(&self.mailbox, reason).await
     }
 
+    /// Refuses new children from now on, as an [`Application`](crate::Application) that
+    /// stops asks of every dynamic supervisor of its tree.
+    pub(crate) async fn drain(&self) -> Result<(), CallError> {
+        core::request(&self.mailbox, DynReq::Drain).await
+    }
+
     /// What [`introspect`](crate::introspect) asks a supervisor.
     pub(crate) async fn describe(&self, query: Query) -> Result<Children, CallError> {
         core::request(&self.mailbox, |to| DynReq::Describe(query, to)).await

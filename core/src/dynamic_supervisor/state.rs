@@ -32,6 +32,8 @@ pub(crate) enum DynReq {
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
     CountChildren(ReplyTo<ChildCount>),
     Describe(Query, ReplyTo<Children>),
+    /// Refuse new children from now on: the application is stopping.
+    Drain(ReplyTo<()>),
 }
 
 impl Requests for DynReq {
@@ -58,6 +60,8 @@ struct DynSup {
     /// retry) has been restarted; children never restarted are not here, so the common
     /// start and exit never touch it.
     restarts: PidMap<u32>,
+    /// New children are refused: the application is stopping. Restarts go on.
+    draining: bool,
 }
 
 pub(crate) type Mb = Mailbox<SupMsg<DynReq>>;
@@ -98,6 +102,7 @@ pub(crate) fn spawn(
                 restarting: PidMap::default(),
                 supervisors: 0,
                 restarts: PidMap::default(),
+                draining: false,
             };
             ack.reply(Ok(()));
             core::run(sup).await
@@ -146,6 +151,10 @@ impl Kind for DynSup {
             DynReq::WhichChildren(to) => to.reply(self.which_children()),
             DynReq::CountChildren(to) => to.reply(self.count_children()),
             DynReq::Describe(query, to) => to.reply(self.describe(query)),
+            DynReq::Drain(to) => {
+                self.draining = true;
+                to.reply(());
+            }
         }
     }
 
@@ -184,6 +193,9 @@ impl DynSup {
         &mut self,
         spec: ChildSpec,
     ) -> Result<(Pid, Option<StartInfo>), StartError> {
+        if self.draining {
+            return Err(StartError::ShuttingDown);
+        }
         if self.count() >= self.max_children {
             return Err(StartError::MaxChildren);
         }

@@ -8,6 +8,7 @@
 //! over HTTP.
 
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod loader;
 pub mod rules;

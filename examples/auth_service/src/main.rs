@@ -1,7 +1,10 @@
 //! The service's demonstration: `cargo run -p bough-auth-service` runs it all on 127.0.0.1
 //! with a stand-in auth service: the first load, a reload on an event, a double event
-//! answered by `already_started`, a failing auth service and the recovery, and a clean stop
-//! with every process ended.
+//! answered by `already_started`, a failing auth service and the recovery, the liveness
+//! and readiness probes, and a graceful stop with every process ended.
+//!
+//! With `--serve` (`cargo run -p bough-auth-service -- --serve`) it then keeps serving until
+//! SIGTERM or Ctrl-C, and stops as it would under Kubernetes.
 
 use std::time::Duration;
 
@@ -9,6 +12,8 @@ use bough::prelude::*;
 use tracing::info;
 
 use bough_auth_service::events::EventListener;
+use bough_auth_service::health;
+use bough_auth_service::http::HttpServer;
 use bough_auth_service::rules::view;
 use bough_auth_service::service::{MyService, Settings};
 use bough_auth_service::stand_in::{Mode, StandIn, rules};
@@ -51,6 +56,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     let events = EventListener::address().await?;
+    // The probes answer on a port of their own, outside the tree.
+    let app = Application::new(tree);
+    let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let ops_address = ops.local_addr()?;
+    let mut ops = HttpServer::start(ops, health::router(app.clone()));
+    info!(address = %ops_address, "probes at /livez and /readyz");
     wait_for_version(1).await;
     ask("web", "orders");
     ask("web", "payments");
@@ -93,8 +104,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     wait_for_version(4).await;
     ask("orders", "payments");
 
-    // A clean stop: every process of the tree ends.
-    tree.stop(ExitReason::Shutdown).await?;
+    let readiness = app.ready().await;
+    info!(live = %app.live(), ready = %readiness, "probed");
+
+    // A graceful stop: new loads are refused, the tree stops in order, every process ends.
+    let budget = Duration::from_secs(20);
+    let report = if std::env::args().any(|arg| arg == "--serve") {
+        info!("serving until SIGTERM or Ctrl-C");
+        app.stop_on_signal(budget).await?
+    } else {
+        app.stop(budget).await
+    };
+    info!(elapsed = ?report.elapsed, in_time = report.in_time(), "the tree has stopped");
+    ops.stop().await;
     auth.stop().await;
     info!(processes = bough::process_count(), "stopped");
     Ok(())

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use bough::prelude::*;
 use bough_auth_service::events::{EventListener, Reload};
+use bough_auth_service::health;
+use bough_auth_service::http::HttpServer;
 use bough_auth_service::rules::view;
 use bough_auth_service::service::{AuthDataLoaderSup, MyService, Settings};
 use bough_auth_service::stand_in::{Mode, StandIn, rules};
@@ -247,4 +249,56 @@ async fn stops_cleanly_with_every_process_ended() {
             .await
             .is_err()
     );
+}
+
+/// GETs `path` of the probes' server: its status and text.
+async fn probe(ops: SocketAddr, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{ops}{path}")).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_liveness_and_readiness_and_stops_gracefully() {
+    let _turn = TURN.lock().await;
+    let service = start(Duration::from_secs(2)).await;
+    let app = Application::new(service.tree.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops = listener.local_addr().unwrap();
+    let mut server = HttpServer::start(listener, health::router(app.clone()));
+
+    assert_eq!(probe(ops, "/livez").await, (200, "live".into()));
+    assert_eq!(probe(ops, "/readyz").await, (200, "ready".into()));
+
+    // Without its rules store, the service must get no traffic.
+    service.tree.terminate_child("RulesStore").await.unwrap();
+    let (status, text) = probe(ops, "/readyz").await;
+    assert_eq!(status, 503);
+    assert!(
+        text.contains("permanent child `RulesStore`") && text.contains("is not running"),
+        "{text}"
+    );
+    service.tree.restart_child("RulesStore").await.unwrap();
+    assert_eq!(probe(ops, "/readyz").await.0, 200);
+
+    let report = app.stop(Duration::from_secs(10)).await;
+    assert!(report.in_time(), "{report:?}");
+    assert_eq!(
+        report.drained, 1,
+        "the loaders' supervisor refuses new loads"
+    );
+    assert!(!service.tree.is_alive());
+    assert_eq!(
+        probe(ops, "/livez").await,
+        (503, "down: the root supervisor exited with shutdown".into())
+    );
+    assert_eq!(
+        probe(ops, "/readyz").await,
+        (
+            503,
+            "not ready: stopping; the root supervisor exited with shutdown".into()
+        )
+    );
+    server.stop().await;
+    service.auth.stop().await;
 }
