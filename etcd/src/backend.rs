@@ -14,7 +14,7 @@ use tokio::sync::watch;
 /// for a pid across machines.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RemoteOwner {
-    /// The owning instance's id ([`EtcdOptions::instance`](crate::EtcdOptions::instance)).
+    /// The owning instance's id (the `instance` of [`EtcdOptions::new`](crate::EtcdOptions::new)).
     pub instance: String,
     /// Where the owner can be reached, as it advertised itself
     /// ([`EtcdOptions::address`](crate::EtcdOptions::address)); empty if it gave none.
