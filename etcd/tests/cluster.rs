@@ -4,6 +4,9 @@
 //! Without an `etcd` binary on PATH (or `BOUGH_ETCD_ENDPOINTS`), each test says it was
 //! skipped and passes, unless `BOUGH_REQUIRE_ETCD=1`, as `.ci/run` sets.
 
+// The tests send signals to the instance processes.
+#![cfg(unix)]
+
 mod support;
 
 use std::net::SocketAddr;

@@ -30,9 +30,18 @@ pub fn skip(test: &str, what: &str) {
         !etcd_required(),
         "{test}: BOUGH_REQUIRE_ETCD=1 but {what} is missing"
     );
-    eprintln!(
+    let message = format!(
         "{test}: skipped, {what} is missing (install etcd-server, or set BOUGH_ETCD_ENDPOINTS)"
     );
+    // Past the harness's capture (which takes `io::stderr()` too), so that the skip shows
+    // in a plain `cargo test`; captured where /dev/stderr cannot be opened.
+    use std::io::Write;
+    match std::fs::OpenOptions::new().append(true).open("/dev/stderr") {
+        Ok(mut terminal) => {
+            let _ = writeln!(terminal, "{message}");
+        }
+        Err(_) => eprintln!("{message}"),
+    }
 }
 
 /// An etcd to run a test against: one of the test's own, or the one
