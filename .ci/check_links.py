@@ -21,8 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "doc"
-CRATES = {"bough": "bough", "bough-core": "bough_core", "bough-macros": "bough_macros"}
-SOURCE_DIRS = ["src", "core/src", "macros/src"]
+CRATES = {
+    "bough": "bough",
+    "bough-core": "bough_core",
+    "bough-macros": "bough_macros",
+    "bough-observer": "bough_observer",
+    "bough-etcd": "bough_etcd",
+}
+SOURCE_DIRS = ["src", "core/src", "macros/src", "observer/src", "etcd/src"]
 
 REPOSITORY = re.search(
     r'^repository\s*=\s*"([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M
