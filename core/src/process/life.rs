@@ -518,31 +518,50 @@ fn far_future() -> Instant {
     Instant::now() + std::time::Duration::from_secs(86400 * 365 * 30)
 }
 
-/// A process whose task is running its `init`.
+/// A process whose task is running its `init`; a future of its start, ready once `init`
+/// returned (see [`Starting::wait`]).
+///
+/// A future of its own rather than an `async fn`: every start of a child is awaited
+/// through it, and an `async fn` was one more layer to resume, with room for the rare
+/// wait for a failed start's end.
 pub(crate) struct Starting {
     started: Option<Started>,
     ack: ReplyRx<Result<(), StartError>>,
+    /// A start that failed: the wait for its task's very end, which then gives the error.
+    failing: Option<Pin<Box<dyn Future<Output = StartError> + Send>>>,
 }
 
 impl Starting {
     /// Waits until `init` returned: OTP's `start_link` returning.
-    pub(crate) async fn wait(mut self) -> Result<Started, StartError> {
-        let answer = self.ack.recv().await;
-        let mut started = self.started.take().expect("taken once");
-        match answer {
-            Ok(Ok(())) => Ok(started),
-            Ok(Err(error)) => {
-                // The task has released its name and is ending; wait for its very end.
-                started.ended(None).await;
-                started.disarm();
-                Err(error)
+    pub(crate) fn wait(self) -> Starting {
+        self
+    }
+}
+
+impl Future for Starting {
+    type Output = Result<Started, StartError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let failing = match this.failing.as_mut() {
+            Some(failing) => failing,
+            None => {
+                let answer = std::task::ready!(this.ack.poll_reply(cx));
+                let mut started = this.started.take().expect("a start is awaited once");
+                let error = match answer {
+                    Ok(Ok(())) => return Poll::Ready(Ok(started)),
+                    // The task has released its name and is ending; wait for its very end.
+                    Ok(Err(error)) => error,
+                    Err(_) => StartError::Init(ExitReason::Killed),
+                };
+                this.failing.insert(Box::pin(async move {
+                    started.ended(None).await;
+                    started.disarm();
+                    error
+                }))
             }
-            Err(_) => {
-                started.ended(None).await;
-                started.disarm();
-                Err(StartError::Init(ExitReason::Killed))
-            }
-        }
+        };
+        failing.as_mut().poll(cx).map(Err)
     }
 }
 
@@ -625,6 +644,7 @@ where
         Starting {
             started: Some(started),
             ack: answer,
+            failing: None,
         },
     ))
 }
