@@ -2,7 +2,8 @@
 //! links all hold, and the table that finds it by pid.
 
 use std::any::Any;
-use std::sync::{Arc, LazyLock};
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::task::AbortHandle;
@@ -139,22 +140,19 @@ impl Watcher {
 const SHARDS: usize = 64;
 
 /// Every live process by pid, sharded so that unrelated starts and exits rarely meet on a
-/// lock. A process is in it from its birth until its exit is published.
-struct Table {
-    shards: [Mutex<PidMap<ProcessRef>>; SHARDS],
-}
-
-static TABLE: LazyLock<Table> = LazyLock::new(|| Table {
-    shards: std::array::from_fn(|_| Mutex::new(PidMap::default())),
-});
+/// lock. A process is in it from its birth until its exit is published. Built at compile
+/// time: every start and exit goes through it, and a lazy static costs a check each time.
+static TABLE: [Mutex<PidMap<ProcessRef>>; SHARDS] =
+    [const { Mutex::new(PidMap::with_hasher(BuildHasherDefault::new())) }; SHARDS];
 
 fn shard(pid: Pid) -> &'static Mutex<PidMap<ProcessRef>> {
     // Consecutive pids land on different shards, so concurrent starts spread out.
-    &TABLE.shards[(pid.as_raw() as usize) % SHARDS]
+    &TABLE[(pid.as_raw() as usize) % SHARDS]
 }
 
-pub(crate) fn insert(process: ProcessRef) {
-    shard(process.pid()).lock().insert(process.pid(), process);
+/// Enters `process`, whose pid is `pid`.
+pub(crate) fn insert(pid: Pid, process: ProcessRef) {
+    shard(pid).lock().insert(pid, process);
 }
 
 pub(crate) fn remove(pid: Pid) {

@@ -619,7 +619,7 @@ where
         None => None,
     };
     let birth = Birth::new(registration);
-    control::insert(control.clone());
+    control::insert(pid, control.clone());
     let (ack, answer) = reply::slot();
     let join = tokio::spawn(Process {
         body: Scoped::new(pid, body(mailbox.clone(), ack)),
