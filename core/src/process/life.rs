@@ -214,7 +214,10 @@ impl<M: Letter + Send + 'static> ExitNotice<M> {
 
 impl<M: Letter + Send + 'static> Drop for ExitNotice<M> {
     fn drop(&mut self) {
-        self.finish(None);
+        // Checked here, not only in `finish`: most notices are dropped once finished.
+        if self.birth.is_some() {
+            self.finish(None);
+        }
     }
 }
 
