@@ -331,6 +331,16 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         // to another process's mailbox may go with it.
         let mut gone = None;
         let signal = match signal {
+            // The common case, a supervisor told that a child exited: nothing to unlink,
+            // straight into its mailbox (what the general rules below come to).
+            Signal::Linked(reason)
+                if state.extras.is_none()
+                    && state.trap_exit
+                    && matches!(state.life, Life::Running)
+                    && Some(from) != self.parent =>
+            {
+                return self.deliver_locked(state, SystemMsg::Exit(from, reason));
+            }
             Signal::Linked(reason) => {
                 if let Some(extras) = state.extras.as_mut() {
                     let link = extras.links.remove(&from);
