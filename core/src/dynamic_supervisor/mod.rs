@@ -243,7 +243,9 @@ impl DynamicSupervisor {
     /// [`StartError::MaxChildren`] when the supervisor is full, and [`StartError::Init`]
     /// when `init` stopped or panicked.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Pid, StartError> {
-        Ok(self.start_child_with_info(spec).await?.0)
+        // Not through `start_child_with_info`: one layer less on every start.
+        let (pid, _) = core::request(&self.mailbox, |to| DynReq::StartChild(spec, to)).await??;
+        Ok(pid)
     }
 
     /// Like [`start_child`](DynamicSupervisor::start_child), with the info a custom start

@@ -19,6 +19,7 @@ use crate::pid::Pid;
 use crate::process::control::{Control, SystemMsg};
 use crate::process::life::{self, Exit, Parent, Spec, Starting};
 use crate::process::mailbox::{Event, Letter, Mailbox};
+use crate::process::scope::catch_poll;
 use crate::process::{self, CatchUnwind, Down};
 use crate::registry::Name;
 use crate::reply::{ReplyTo, Watch};
@@ -28,8 +29,9 @@ pub(crate) enum Envelope<S: GenServer> {
     Cast(S::Cast),
     Info(S::Info),
     Stop(ExitReason, ReplyTo<()>),
-    Down(Down),
-    Exit(Pid, ExitReason),
+    // The rare messages are boxed, so that they do not make every queued message bigger.
+    Down(Box<Down>),
+    Exit(Box<(Pid, ExitReason)>),
     /// `:sys.get_state`, answered between messages.
     GetState(ReplyTo<Result<String, StateError>>),
 }
@@ -49,8 +51,8 @@ impl<S: GenServer> Letter for Envelope<S> {
 
     fn system(message: SystemMsg) -> Option<Self> {
         Some(match message {
-            SystemMsg::Down(down) => Envelope::Down(down),
-            SystemMsg::Exit(pid, reason) => Envelope::Exit(pid, reason),
+            SystemMsg::Down(down) => Envelope::Down(Box::new(down)),
+            SystemMsg::Exit(pid, reason) => Envelope::Exit(Box::new((pid, reason))),
             SystemMsg::GetState(to) => Envelope::GetState(to),
         })
     }
@@ -72,25 +74,132 @@ pub(crate) fn spawn<S: GenServer>(
     Ok((Server::new(mailbox), starting))
 }
 
-/// A new process: `init`, its answer to the starter, then the server loop.
-async fn live<S: GenServer>(
+/// A new process: `init`, its answer to the starter, the server loop, then `terminate`.
+///
+/// An `async` block over its captures rather than an `async fn` (or two): an `async fn`
+/// keeps its arguments twice in its future, as arguments and as the locals they are moved
+/// into, and every byte of this future is a byte of every server's task, copied at each
+/// spawn.
+#[allow(clippy::manual_async_fn)] // the point is not to be an `async fn`
+fn live<S: GenServer>(
     args: S::Args,
     mailbox: Arc<Mailbox<Envelope<S>>>,
     ack: ReplyTo<Result<(), StartError>>,
-) -> Exit {
-    let (state, next) = match CatchUnwind::new(S::init(args)).await {
-        Ok(Init::Ok(state)) => (state, Next::Wait),
-        Ok(Init::Continue(state, next)) => (state, Next::Continue(next)),
-        Ok(Init::Timeout(state, idle)) => (state, Next::Idle(idle)),
-        Ok(Init::Ignore) => {
-            return Exit::not_started(ExitReason::Normal, ack, StartError::Ignore);
+) -> impl Future<Output = Exit> + Send {
+    async move {
+        let (mut state, mut next) = match CatchUnwind::new(S::init(args)).await {
+            Ok(Init::Ok(state)) => (state, Next::Wait),
+            Ok(Init::Continue(state, next)) => (state, Next::Continue(next)),
+            Ok(Init::Timeout(state, idle)) => (state, Next::Idle(idle)),
+            Ok(Init::Ignore) => {
+                return Exit::not_started(ExitReason::Normal, ack, StartError::Ignore);
+            }
+            Ok(Init::Stop(reason)) | Err(reason) => {
+                return Exit::not_started(reason.clone(), ack, StartError::Init(reason));
+            }
+        };
+        ack.reply(Ok(()));
+        // The call that stopped the server, answered (or failed) once the exit is published,
+        // so that its caller finds the name free.
+        let mut stopping: Option<Stopping<S>> = None;
+        let mut waiter = None;
+        mailbox.set_idle();
+        let reason = loop {
+            // One statement, so that the message is gone (moved into its callback) before
+            // the callback is awaited: a message held across that await would be room in
+            // every server's task.
+            let doing = match match next {
+                Next::Stop(reason) => break reason,
+                Next::Continue(continuation) => Received::Continue(continuation),
+                Next::Wait => Received::Event(mailbox.recv().await),
+                // Boxed, like the rare callbacks: every server's task would otherwise hold
+                // room for this future.
+                Next::Idle(idle) => match Box::pin(recv_within(&mailbox, idle, &mut state)).await {
+                    Some(event) => Received::Event(event),
+                    None => Received::Timeout,
+                },
+            } {
+                Received::Continue(continuation) => Doing::Continue {
+                    callback: state.handle_continue(continuation),
+                },
+                Received::Timeout => Doing::Timeout {
+                    callback: Box::pin(state.handle_timeout()),
+                },
+                Received::Event(Event::Signal(reason)) => break reason,
+                Received::Event(Event::Message(message)) => match message {
+                    Envelope::Call(request, from) => Doing::Call {
+                        watch: Some(from.watch()),
+                        callback: state.handle_call(request, from),
+                    },
+                    Envelope::Cast(message) => Doing::Cast {
+                        callback: state.handle_cast(message),
+                    },
+                    Envelope::Info(message) => Doing::Info {
+                        callback: state.handle_info(message),
+                    },
+                    Envelope::Down(down) => {
+                        // A DOWN of a monitor cancelled meanwhile is flushed.
+                        if !mailbox.forget_down(down.monitor.id) {
+                            next = Next::Wait;
+                            continue;
+                        }
+                        Doing::Down {
+                            callback: Box::pin(state.handle_down(*down)),
+                        }
+                    }
+                    Envelope::Exit(exit) => {
+                        let (pid, reason) = *exit;
+                        Doing::Exit {
+                            callback: Box::pin(state.handle_exit(pid, reason)),
+                        }
+                    }
+                    Envelope::Stop(reason, to) => {
+                        waiter = Some(to);
+                        break reason;
+                    }
+                    Envelope::GetState(to) => {
+                        introspect::answer_state(&state, to);
+                        next = Next::Wait;
+                        continue;
+                    }
+                },
+            };
+            next = Handling {
+                mailbox: &mailbox,
+                stopping: &mut stopping,
+                busy: false,
+                doing,
+            }
+            .await;
+        };
+        // A panic in terminate replaces the reason, as an exception in OTP's terminate does.
+        let reason = match callback(&mailbox, state.terminate(&reason)).await {
+            Ok(()) => reason,
+            Err(panic) => panic,
+        };
+        let reason = mailbox.decide_exit(reason);
+        if !reason.is_clean() {
+            tracing::error!(
+                target: "bough::gen_server",
+                server = type_name::<S>(),
+                pid = %process::self_pid(),
+                %reason,
+                "GenServer terminating"
+            );
         }
-        Ok(Init::Stop(reason)) | Err(reason) => {
-            return Exit::not_started(reason.clone(), ack, StartError::Init(reason));
+        // A `Drop` of the state that panics must not keep the exit from being announced.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(state)));
+        let after: Option<Box<dyn FnOnce() + Send>> = stopping.map(|(watch, answer)| {
+            // `{:stop, reason, reply, state}` answers after terminate, once the name is free.
+            Box::new(move || watch.finish(answer)) as Box<dyn FnOnce() + Send>
+        });
+        Exit {
+            reason,
+            waiter,
+            after,
+            not_started: None,
         }
-    };
-    ack.reply(Ok(()));
-    run(state, mailbox, next).await
+    }
 }
 
 /// What the loop does next.
@@ -111,28 +220,162 @@ fn next<S: GenServer>(result: Result<NoReply<S>, ExitReason>) -> Next<S::Continu
     }
 }
 
+/// What the loop found to do: a continue, a time-out, or something from the mailbox.
+enum Received<C, M> {
+    Continue(C),
+    Timeout,
+    Event(Event<M>),
+}
+
 pin_project! {
-    /// Runs one callback, catching panics. If the callback has to wait, the server is busy:
-    /// the call at the head of the queue (and the call being handled) is nudged to arm its
-    /// time-out, and callers that come meanwhile arm theirs at once.
+    /// The callback under way, whichever it is: one future for the loop to await, as big as
+    /// the biggest of the common ones (the rare ones are boxed).
+    #[project = DoingProj]
+    enum Doing<R, Ca, Cs, In, Co, Ti, Dn, Ex> {
+        Call {
+            // Taken when the callback is done.
+            watch: Option<Watch<R>>,
+            #[pin]
+            callback: Ca,
+        },
+        Cast { #[pin] callback: Cs },
+        Info { #[pin] callback: In },
+        Continue { #[pin] callback: Co },
+        Timeout { callback: Pin<Box<Ti>> },
+        Down { callback: Pin<Box<Dn>> },
+        Exit { callback: Pin<Box<Ex>> },
+    }
+}
+
+pin_project! {
+    /// Runs one callback, catching panics, and answers the call it handles, if it handles
+    /// one. If the callback has to wait, the server is busy: the call at the head of the
+    /// queue (and the call being handled) is nudged to arm its time-out, and callers that
+    /// come meanwhile arm theirs at once.
+    struct Handling<'a, S: GenServer, Ca, Cs, In, Co, Ti, Dn, Ex> {
+        mailbox: &'a Mailbox<Envelope<S>>,
+        // Where a call that stops the server is kept, to be answered once the exit is
+        // published.
+        stopping: &'a mut Option<Stopping<S>>,
+        busy: bool,
+        #[pin]
+        doing: Doing<S::Reply, Ca, Cs, In, Co, Ti, Dn, Ex>,
+    }
+}
+
+impl<S, Ca, Cs, In, Co, Ti, Dn, Ex> Future for Handling<'_, S, Ca, Cs, In, Co, Ti, Dn, Ex>
+where
+    S: GenServer,
+    Ca: Future<Output = Reply<S>>,
+    Cs: Future<Output = NoReply<S>>,
+    In: Future<Output = NoReply<S>>,
+    Co: Future<Output = NoReply<S>>,
+    Ti: Future<Output = NoReply<S>>,
+    Dn: Future<Output = NoReply<S>>,
+    Ex: Future<Output = NoReply<S>>,
+{
+    type Output = Next<S::Continue>;
+
+    // Inlined into the server loop, where the callbacks' futures are polled: every message
+    // goes through here.
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let (polled, current) = match this.doing.project() {
+            DoingProj::Call { watch, callback } => match catch_poll(callback, cx) {
+                Poll::Ready(returned) => {
+                    let watch = watch.take().expect("a call's callback returns once");
+                    (Poll::Ready(answer(returned, watch, this.stopping)), None)
+                }
+                Poll::Pending => (Poll::Pending, watch.as_ref()),
+            },
+            DoingProj::Cast { callback } => (catch_poll(callback, cx).map(next), None),
+            DoingProj::Info { callback } => (catch_poll(callback, cx).map(next), None),
+            DoingProj::Continue { callback } => (catch_poll(callback, cx).map(next), None),
+            DoingProj::Timeout { callback } => (catch_poll(callback.as_mut(), cx).map(next), None),
+            DoingProj::Down { callback } => (catch_poll(callback.as_mut(), cx).map(next), None),
+            DoingProj::Exit { callback } => (catch_poll(callback.as_mut(), cx).map(next), None),
+        };
+        match polled {
+            Poll::Ready(next) => {
+                if *this.busy {
+                    this.mailbox.set_idle();
+                }
+                Poll::Ready(next)
+            }
+            Poll::Pending => {
+                if !*this.busy {
+                    *this.busy = true;
+                    this.mailbox.set_busy();
+                    if let Some(current) = current {
+                        current.nudge();
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Answers a call as its callback says, and what the loop does next. A call that stops
+/// the server is kept in `stopping`, to be answered once the exit is published.
+#[inline]
+fn answer<S: GenServer>(
+    returned: Result<Reply<S>, ExitReason>,
+    watch: Watch<S::Reply>,
+    stopping: &mut Option<Stopping<S>>,
+) -> Next<S::Continue> {
+    match returned {
+        Ok(Reply::Reply(answer)) => {
+            watch.finish(Some(answer));
+            Next::Wait
+        }
+        Ok(Reply::ReplyContinue(answer, next)) => {
+            watch.finish(Some(answer));
+            Next::Continue(next)
+        }
+        Ok(Reply::ReplyTimeout(answer, idle)) => {
+            watch.finish(Some(answer));
+            Next::Idle(idle)
+        }
+        Ok(Reply::NoReply) => {
+            watch.finish(None);
+            Next::Wait
+        }
+        Ok(Reply::NoReplyContinue(next)) => {
+            watch.finish(None);
+            Next::Continue(next)
+        }
+        Ok(Reply::NoReplyTimeout(idle)) => {
+            watch.finish(None);
+            Next::Idle(idle)
+        }
+        Ok(Reply::StopReply(reason, answer)) => {
+            *stopping = Some((watch, Some(answer)));
+            Next::Stop(reason)
+        }
+        Ok(Reply::Stop(reason)) | Err(reason) => {
+            *stopping = Some((watch, None));
+            Next::Stop(reason)
+        }
+    }
+}
+
+pin_project! {
+    /// Runs `terminate`, catching panics; while it waits the server is busy, as in
+    /// [`Handling`].
     struct Callback<'a, S: GenServer, F> {
         #[pin]
         inner: CatchUnwind<F>,
         mailbox: &'a Mailbox<Envelope<S>>,
-        current: Option<&'a Watch<S::Reply>>,
         busy: bool,
     }
 }
 
-fn callback<'a, S: GenServer, F>(
-    mailbox: &'a Mailbox<Envelope<S>>,
-    current: Option<&'a Watch<S::Reply>>,
-    inner: F,
-) -> Callback<'a, S, F> {
+fn callback<S: GenServer, F>(mailbox: &Mailbox<Envelope<S>>, inner: F) -> Callback<'_, S, F> {
     Callback {
         inner: CatchUnwind::new(inner),
         mailbox,
-        current,
         busy: false,
     }
 }
@@ -153,9 +396,6 @@ impl<S: GenServer, F: Future> Future for Callback<'_, S, F> {
                 if !*this.busy {
                     *this.busy = true;
                     this.mailbox.set_busy();
-                    if let Some(current) = this.current {
-                        current.nudge();
-                    }
                 }
                 Poll::Pending
             }
@@ -196,132 +436,3 @@ type Stopping<S> = (
     Watch<<S as GenServer>::Reply>,
     Option<<S as GenServer>::Reply>,
 );
-
-/// The server loop: one message at a time, continues first, then `terminate`.
-async fn run<S: GenServer>(
-    mut state: S,
-    mailbox: Arc<Mailbox<Envelope<S>>>,
-    mut next: Next<S::Continue>,
-) -> Exit {
-    // The call that stopped the server, answered (or failed) once the exit is published,
-    // so that its caller finds the name free.
-    let mut stopping: Option<Stopping<S>> = None;
-    let mut waiter = None;
-    mailbox.set_idle();
-    let reason = loop {
-        let event = match next {
-            Next::Stop(reason) => break reason,
-            Next::Continue(continuation) => {
-                next =
-                    self::next(callback(&mailbox, None, state.handle_continue(continuation)).await);
-                continue;
-            }
-            Next::Wait => mailbox.recv().await,
-            // Boxed, like the rare callbacks below: every server's task would otherwise hold
-            // room for these futures.
-            Next::Idle(idle) => match Box::pin(recv_within(&mailbox, idle, &mut state)).await {
-                Some(event) => event,
-                None => {
-                    next = self::next(
-                        Box::pin(callback(&mailbox, None, state.handle_timeout())).await,
-                    );
-                    continue;
-                }
-            },
-        };
-        next = match event {
-            Event::Signal(reason) => break reason,
-            Event::Message(Envelope::Call(request, from)) => {
-                let watch = from.watch();
-                let result =
-                    callback(&mailbox, Some(&watch), state.handle_call(request, from)).await;
-                match result {
-                    Ok(Reply::Reply(answer)) => {
-                        watch.finish(Some(answer));
-                        Next::Wait
-                    }
-                    Ok(Reply::ReplyContinue(answer, next)) => {
-                        watch.finish(Some(answer));
-                        Next::Continue(next)
-                    }
-                    Ok(Reply::ReplyTimeout(answer, idle)) => {
-                        watch.finish(Some(answer));
-                        Next::Idle(idle)
-                    }
-                    Ok(Reply::NoReply) => {
-                        watch.finish(None);
-                        Next::Wait
-                    }
-                    Ok(Reply::NoReplyContinue(next)) => {
-                        watch.finish(None);
-                        Next::Continue(next)
-                    }
-                    Ok(Reply::NoReplyTimeout(idle)) => {
-                        watch.finish(None);
-                        Next::Idle(idle)
-                    }
-                    Ok(Reply::StopReply(reason, answer)) => {
-                        stopping = Some((watch, Some(answer)));
-                        Next::Stop(reason)
-                    }
-                    Ok(Reply::Stop(reason)) | Err(reason) => {
-                        stopping = Some((watch, None));
-                        Next::Stop(reason)
-                    }
-                }
-            }
-            Event::Message(Envelope::Cast(message)) => {
-                self::next(callback(&mailbox, None, state.handle_cast(message)).await)
-            }
-            Event::Message(Envelope::Info(message)) => {
-                self::next(callback(&mailbox, None, state.handle_info(message)).await)
-            }
-            Event::Message(Envelope::Down(down)) => {
-                // A DOWN of a monitor cancelled meanwhile is flushed.
-                if mailbox.forget_down(down.monitor.id) {
-                    self::next(Box::pin(callback(&mailbox, None, state.handle_down(down))).await)
-                } else {
-                    Next::Wait
-                }
-            }
-            Event::Message(Envelope::Exit(pid, reason)) => {
-                self::next(Box::pin(callback(&mailbox, None, state.handle_exit(pid, reason))).await)
-            }
-            Event::Message(Envelope::Stop(reason, to)) => {
-                waiter = Some(to);
-                Next::Stop(reason)
-            }
-            Event::Message(Envelope::GetState(to)) => {
-                introspect::answer_state(&state, to);
-                Next::Wait
-            }
-        };
-    };
-    // A panic in terminate replaces the reason, as an exception in OTP's terminate does.
-    let reason = match callback(&mailbox, None, state.terminate(&reason)).await {
-        Ok(()) => reason,
-        Err(panic) => panic,
-    };
-    let reason = mailbox.decide_exit(reason);
-    if !reason.is_clean() {
-        tracing::error!(
-            target: "bough::gen_server",
-            server = type_name::<S>(),
-            pid = %process::self_pid(),
-            %reason,
-            "GenServer terminating"
-        );
-    }
-    // A `Drop` of the state that panics must not keep the exit from being announced.
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(state)));
-    let after: Option<Box<dyn FnOnce() + Send>> = stopping.map(|(watch, answer)| {
-        // `{:stop, reason, reply, state}` answers after terminate, once the name is free.
-        Box::new(move || watch.finish(answer)) as Box<dyn FnOnce() + Send>
-    });
-    Exit {
-        reason,
-        waiter,
-        after,
-        not_started: None,
-    }
-}

@@ -26,7 +26,7 @@ use pin_project_lite::pin_project;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::control::{self, ProcessRef, Signal};
+use super::control::{self, Control, ProcessRef, Signal};
 use super::scope::{Scoped, enter};
 use crate::child_spec::Shutdown;
 use crate::error::StartError;
@@ -163,26 +163,31 @@ impl Exit {
 /// Steps 4-6 of an exit. Runs when finished, or at the latest when dropped, so that every
 /// way a process ends is announced exactly once.
 ///
-/// Kept small: every process's task holds one.
-struct ExitNotice {
-    pid: Pid,
-    control: ProcessRef,
+/// Kept small: every process's task holds one. It holds the process's own mailbox by its
+/// type, not as a `ProcessRef`: half the size, and calls that need no virtual dispatch.
+struct ExitNotice<M: Letter + Send + 'static> {
+    control: Arc<Mailbox<M>>,
     birth: Option<Birth>,
     parent: Option<ProcessRef>,
 }
 
-impl ExitNotice {
+impl<M: Letter + Send + 'static> ExitNotice<M> {
+    fn pid(&self) -> Pid {
+        self.control.pid()
+    }
+
     /// Announces the exit; `exit` says who else to answer (none when the task was aborted).
     fn finish(&mut self, exit: Option<Exit>) {
         let Some(birth) = self.birth.take() else {
             return;
         };
+        let pid = self.pid();
         self.control.release_registries();
         if birth.registration.is_some() {
-            crate::introspect::names::remove(self.pid);
+            crate::introspect::names::remove(pid);
         }
         drop(birth);
-        control::remove(self.pid);
+        control::remove(pid);
         let Exit {
             reason,
             waiter,
@@ -197,7 +202,7 @@ impl ExitNotice {
             Some((ack, error)) => ack.reply(Err(error)),
             None => {
                 if let Some(parent) = self.parent.take() {
-                    parent.exit_signal(self.pid, Signal::Linked(reason));
+                    parent.exit_signal(pid, Signal::Linked(reason));
                 }
             }
         }
@@ -207,9 +212,12 @@ impl ExitNotice {
     }
 }
 
-impl Drop for ExitNotice {
+impl<M: Letter + Send + 'static> Drop for ExitNotice<M> {
     fn drop(&mut self) {
-        self.finish(None);
+        // Checked here, not only in `finish`: most notices are dropped once finished.
+        if self.birth.is_some() {
+            self.finish(None);
+        }
     }
 }
 
@@ -220,14 +228,24 @@ type Reaping = Pin<Box<(Pin<Box<dyn Future<Output = ()> + Send>>, Option<Exit>)>
 pin_project! {
     /// A process's task: its body, then the reaping of what it leaves behind, then its
     /// exit notice.
-    struct Process<F> {
+    struct Process<F, M>
+    where
+        M: Letter,
+        M: Send,
+        M: 'static,
+    {
         #[pin]
         body: Scoped<F>,
         reaping: Option<Reaping>,
-        notice: Option<ExitNotice>,
+        notice: Option<ExitNotice<M>>,
     }
 
-    impl<F> PinnedDrop for Process<F> {
+    impl<F, M> PinnedDrop for Process<F, M>
+    where
+        M: Letter,
+        M: Send,
+        M: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let Some(mut notice) = this.notice.take().filter(|n| n.birth.is_some()) else {
@@ -238,7 +256,7 @@ pin_project! {
             this.body.clear();
             let exit = {
                 // Children held by the body or the reaping become this process's orphans.
-                let _scope = enter(notice.pid);
+                let _scope = enter(notice.pid());
                 this.reaping.take().and_then(|mut reaping| reaping.1.take())
             };
             let orphans = notice.control.take_orphans();
@@ -259,7 +277,7 @@ pin_project! {
     }
 }
 
-impl<F: Future<Output = Exit>> Future for Process<F> {
+impl<F: Future<Output = Exit>, M: Letter + Send + 'static> Future for Process<F, M> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -291,16 +309,16 @@ impl<F: Future<Output = Exit>> Future for Process<F> {
 }
 
 /// Polls the reaping of a process's orphans; once it is done, announces the exit.
-fn self_poll_reaping(
+fn self_poll_reaping<M: Letter + Send + 'static>(
     reaping: &mut Option<Reaping>,
-    notice: &mut ExitNotice,
+    notice: &mut ExitNotice<M>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
     let Some(state) = reaping.as_mut() else {
         return Poll::Ready(());
     };
     {
-        let _scope = enter(notice.pid);
+        let _scope = enter(notice.pid());
         std::task::ready!(state.0.as_mut().poll(cx));
     }
     let exit = state.1.take();
@@ -503,31 +521,50 @@ fn far_future() -> Instant {
     Instant::now() + std::time::Duration::from_secs(86400 * 365 * 30)
 }
 
-/// A process whose task is running its `init`.
+/// A process whose task is running its `init`; a future of its start, ready once `init`
+/// returned (see [`Starting::wait`]).
+///
+/// A future of its own rather than an `async fn`: every start of a child is awaited
+/// through it, and an `async fn` was one more layer to resume, with room for the rare
+/// wait for a failed start's end.
 pub(crate) struct Starting {
     started: Option<Started>,
     ack: ReplyRx<Result<(), StartError>>,
+    /// A start that failed: the wait for its task's very end, which then gives the error.
+    failing: Option<Pin<Box<dyn Future<Output = StartError> + Send>>>,
 }
 
 impl Starting {
     /// Waits until `init` returned: OTP's `start_link` returning.
-    pub(crate) async fn wait(mut self) -> Result<Started, StartError> {
-        let answer = self.ack.recv().await;
-        let mut started = self.started.take().expect("taken once");
-        match answer {
-            Ok(Ok(())) => Ok(started),
-            Ok(Err(error)) => {
-                // The task has released its name and is ending; wait for its very end.
-                started.ended(None).await;
-                started.disarm();
-                Err(error)
+    pub(crate) fn wait(self) -> Starting {
+        self
+    }
+}
+
+impl Future for Starting {
+    type Output = Result<Started, StartError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let failing = match this.failing.as_mut() {
+            Some(failing) => failing,
+            None => {
+                let answer = std::task::ready!(this.ack.poll_reply(cx));
+                let mut started = this.started.take().expect("a start is awaited once");
+                let error = match answer {
+                    Ok(Ok(())) => return Poll::Ready(Ok(started)),
+                    // The task has released its name and is ending; wait for its very end.
+                    Ok(Err(error)) => error,
+                    Err(_) => StartError::Init(ExitReason::Killed),
+                };
+                this.failing.insert(Box::pin(async move {
+                    started.ended(None).await;
+                    started.disarm();
+                    error
+                }))
             }
-            Err(_) => {
-                started.ended(None).await;
-                started.disarm();
-                Err(StartError::Init(ExitReason::Killed))
-            }
-        }
+        };
+        failing.as_mut().poll(cx).map(Err)
     }
 }
 
@@ -585,14 +622,13 @@ where
         None => None,
     };
     let birth = Birth::new(registration);
-    control::insert(control.clone());
+    control::insert(pid, control.clone());
     let (ack, answer) = reply::slot();
     let join = tokio::spawn(Process {
         body: Scoped::new(pid, body(mailbox.clone(), ack)),
         reaping: None,
         notice: Some(ExitNotice {
-            pid,
-            control: control.clone(),
+            control: mailbox.clone(),
             birth: Some(birth),
             parent,
         }),
@@ -611,6 +647,7 @@ where
         Starting {
             started: Some(started),
             ack: answer,
+            failing: None,
         },
     ))
 }

@@ -265,6 +265,28 @@ impl<M: Letter + Send + 'static> Mailbox<M> {
         }
     }
 
+    /// The children and orphans to reap, for a process that has (or had) some.
+    fn take_orphans_locked(&self) -> Vec<Started> {
+        let mut state = self.lock();
+        let Some(extras) = state.extras.as_mut() else {
+            return Vec::new();
+        };
+        let mut orphans = std::mem::take(&mut extras.orphans);
+        orphans.extend(std::mem::take(&mut extras.children).into_values());
+        orphans
+    }
+
+    /// Tells the registries this process enrolled in that it exits.
+    fn release_registries_locked(&self) {
+        let registries = match self.lock().extras.as_mut() {
+            Some(extras) => std::mem::take(&mut extras.registries),
+            None => return,
+        };
+        for registry in registries {
+            registry.release(self.pid);
+        }
+    }
+
     fn kill_locked(&self, mut state: MutexGuard<'_, State<M>>, reason: ExitReason) {
         if matches!(state.life, Life::Exited(_)) {
             return;
@@ -309,6 +331,16 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         // to another process's mailbox may go with it.
         let mut gone = None;
         let signal = match signal {
+            // The common case, a supervisor told that a child exited: nothing to unlink,
+            // straight into its mailbox (what the general rules below come to).
+            Signal::Linked(reason)
+                if state.extras.is_none()
+                    && state.trap_exit
+                    && matches!(state.life, Life::Running)
+                    && Some(from) != self.parent =>
+            {
+                return self.deliver_locked(state, SystemMsg::Exit(from, reason));
+            }
             Signal::Linked(reason) => {
                 if let Some(extras) = state.extras.as_mut() {
                     let link = extras.links.remove(&from);
@@ -484,19 +516,14 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         Ok(())
     }
 
+    #[inline]
     fn take_orphans(&self) -> Vec<Started> {
         // Children are added by the process itself (a `start_link` in it, or its own state
         // dropped), on its own task: this task sees its own store without a lock.
         if !self.parents.load(Ordering::Relaxed) {
             return Vec::new();
         }
-        let mut state = self.lock();
-        let Some(extras) = state.extras.as_mut() else {
-            return Vec::new();
-        };
-        let mut orphans = std::mem::take(&mut extras.orphans);
-        orphans.extend(std::mem::take(&mut extras.children).into_values());
-        orphans
+        self.take_orphans_locked()
     }
 
     fn publish(&self, reason: ExitReason) -> ExitReason {
@@ -510,15 +537,15 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
             state.signal = None;
             state.waker = None;
             state.abort = None;
-            (
-                reason,
-                std::mem::take(&mut state.queue),
-                state.extras.take(),
-            )
+            // Most processes leave nothing queued: no empty queue to take and drop.
+            let queue = (!state.queue.is_empty()).then(|| std::mem::take(&mut state.queue));
+            (reason, queue, state.extras.take())
         };
-        // Dropping pending calls fails their callers with the reason now published.
-        queue.iter().for_each(Letter::abandon);
-        drop(queue);
+        if let Some(queue) = queue {
+            // Dropping pending calls fails their callers with the reason now published.
+            queue.iter().for_each(Letter::abandon);
+            drop(queue);
+        }
         if let Some(extras) = extras {
             let Extras {
                 watchers,
@@ -558,16 +585,10 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         true
     }
 
+    #[inline]
     fn release_registries(&self) {
-        if !self.enrolled.load(Ordering::Relaxed) {
-            return;
-        }
-        let registries = match self.lock().extras.as_mut() {
-            Some(extras) => std::mem::take(&mut extras.registries),
-            None => return,
-        };
-        for registry in registries {
-            registry.release(self.pid);
+        if self.enrolled.load(Ordering::Relaxed) {
+            self.release_registries_locked();
         }
     }
 

@@ -53,7 +53,7 @@ mod control_api;
 pub(crate) mod life;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;
-mod scope;
+pub(crate) mod scope;
 
 pub use control_api::{exit, is_alive, kill, link, trap_exit, unlink};
 pub use life::process_count;

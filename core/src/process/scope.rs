@@ -117,12 +117,19 @@ impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, ExitReason>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload))),
-        }
+        catch_poll(self.project().inner, cx)
+    }
+}
+
+/// Polls `inner`, turning a panic into an exit reason.
+pub(crate) fn catch_poll<F: Future>(
+    inner: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, ExitReason>> {
+    match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(ExitReason::from_panic(payload))),
     }
 }
 
