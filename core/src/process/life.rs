@@ -624,7 +624,10 @@ where
     let birth = Birth::new(registration);
     control::insert(pid, control.clone());
     let (ack, answer) = reply::slot();
-    let join = tokio::spawn(Process {
+    // Boxed: tokio moves a task's future by value through its spawn and into its cell, and
+    // writes the cell's whole stage at the end; with a box each of those is a pointer, not
+    // a few hundred bytes (one allocation for about 300 instructions of copying).
+    let join = tokio::spawn(Box::pin(Process {
         body: Scoped::new(pid, body(mailbox.clone(), ack)),
         reaping: None,
         notice: Some(ExitNotice {
@@ -632,7 +635,7 @@ where
             birth: Some(birth),
             parent,
         }),
-    });
+    }));
     control.set_abort(join.abort_handle());
     let started = Started {
         inner: Some(Inner {
