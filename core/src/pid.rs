@@ -36,6 +36,7 @@ impl Pid {
     /// would put a cache line that all cores write on the path of every start; blocks touch
     /// it once per thousand starts. Pids stay unique, but are no longer in start order
     /// across threads. Relaxed ordering suffices: only uniqueness matters.
+    #[inline]
     pub(crate) fn next() -> Pid {
         BLOCK_LEFT
             .try_with(|left| {

@@ -56,6 +56,7 @@ thread_local! {
 }
 
 impl Stripes {
+    #[inline]
     fn add(&self, n: isize) {
         // A thread being torn down counts on the first stripe.
         let stripe = MY_STRIPE.try_with(|s| *s).unwrap_or(0);
@@ -86,6 +87,7 @@ struct Birth {
 }
 
 impl Birth {
+    #[inline]
     fn new(registration: Option<Registration>) -> Birth {
         LIVE.add(1);
         Birth {
@@ -111,6 +113,7 @@ pub(crate) enum Parent {
 }
 
 impl Parent {
+    #[inline]
     fn resolve(self) -> Option<ProcessRef> {
         match self {
             Parent::Supervisor(parent) => Some(parent),

@@ -22,12 +22,14 @@ thread_local! {
 pub(crate) struct Restore(Option<Pid>);
 
 impl Drop for Restore {
+    #[inline]
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(self.0));
     }
 }
 
 /// Runs the code until the returned guard drops as process `pid`.
+#[inline]
 pub(crate) fn enter(pid: Pid) -> Restore {
     Restore(CURRENT.with(|current| current.replace(Some(pid))))
 }
@@ -95,6 +97,7 @@ pub fn self_pid() -> Pid {
 }
 
 /// The pid of the process running this code, or `None` outside a bough process.
+#[inline]
 pub fn try_self_pid() -> Option<Pid> {
     CURRENT.try_with(Cell::get).ok().flatten()
 }
