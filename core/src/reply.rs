@@ -111,6 +111,7 @@ impl State {
     }
 
     /// Reads the word. Acquire: a snapshot with VALUE makes the answer's write visible.
+    #[inline]
     fn load(&self) -> Snapshot {
         Snapshot(self.0.load(Acquire))
     }
@@ -384,6 +385,7 @@ impl<R> ReplyRx<R> {
     /// Reads the slot once: the answer, or that none will come, or else the state to wait
     /// in. The load and the read of the answer stay together here, so that the acquire that
     /// makes the read sound is next to it.
+    #[inline]
     fn try_settle(&mut self) -> Result<Answer<R>, Snapshot> {
         let state = self.slot.state.load();
         if state.has_value() {
@@ -400,6 +402,7 @@ impl<R> ReplyRx<R> {
         Err(state)
     }
 
+    #[inline]
     pub(crate) fn poll_answer(&mut self, cx: &mut Context<'_>) -> Answer<R> {
         if let Ok(answer) = self.try_settle() {
             return answer;
@@ -415,6 +418,7 @@ impl<R> ReplyRx<R> {
         }
     }
 
+    #[inline]
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, Unanswered>> {
         match self.poll_answer(cx) {
             Answer::Value(value) => Poll::Ready(Ok(value)),
