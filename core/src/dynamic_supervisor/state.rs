@@ -13,7 +13,7 @@ use crate::exit::ExitReason;
 use crate::introspect::{ChildDetail, Children, Query, SupervisorInfo, SupervisorKind};
 use crate::pid::{Pid, PidMap};
 use crate::process::control::ProcessRef;
-use crate::process::life::{Exit, Parent, Started, Starting};
+use crate::process::life::{Exit, Parent, Parts, Started, Starting};
 use crate::process::mailbox::Mailbox;
 use crate::registry::Name;
 use crate::reply::ReplyTo;
@@ -42,9 +42,12 @@ impl Requests for DynReq {
     type RetryKey = Pid;
 }
 
+/// A running child. Its handle is kept as [`Parts`], without the pid (the key) and the
+/// shutdown (in the spec), so that an entry with its key fits in 128 bytes; `DynSup`'s drop
+/// turns every one left back into a `Started`.
 struct Running {
     spec: ChildSpec,
-    started: Started,
+    parts: Parts,
 }
 
 struct DynSup {
@@ -118,17 +121,17 @@ impl Kind for DynSup {
     }
 
     async fn on_exit(&mut self, pid: Pid, reason: ExitReason) -> Result<(), ExitReason> {
-        let Some(child) = self.remove(pid) else {
+        let Some((spec, started)) = self.remove(pid) else {
             return Ok(());
         };
-        self.core.linger(child.started.into_join());
-        let restart = child.spec.restart.restarts_after(&reason);
-        report::child_exited(self.core.pid, &child.spec.id, pid, &reason, restart);
+        self.core.linger(started.into_join());
+        let restart = spec.restart.restarts_after(&reason);
+        report::child_exited(self.core.pid, &spec.id, pid, &reason, restart);
         if !restart {
             self.forget_restarts(pid);
             return Ok(());
         }
-        self.restart(pid, child.spec).await
+        self.restart(pid, spec).await
     }
 
     async fn on_retry(&mut self, last_pid: Pid) -> Result<(), ExitReason> {
@@ -160,10 +163,32 @@ impl Kind for DynSup {
 
     async fn terminate_all(&mut self) {
         self.restarts.clear();
-        let children = mem::take(&mut self.children)
-            .into_values()
-            .map(|child| child.started);
+        // Every handle is whole again before the first child is asked to stop.
+        let children: Vec<Started> = mem::take(&mut self.children)
+            .into_iter()
+            .map(|(pid, child)| child.into_started(pid))
+            .collect();
         shutdown_all(&mut self.core.inbox, self.core.pid, children).await;
+    }
+}
+
+// Every insert and remove moves an entry: past 128 bytes that is a `memcpy` call.
+#[cfg(not(loom))]
+const _: () = assert!(mem::size_of::<(Pid, Running)>() <= 128);
+
+impl Running {
+    fn into_started(self, pid: Pid) -> Started {
+        Started::from_parts(pid, self.parts, self.spec.shutdown)
+    }
+}
+
+impl Drop for DynSup {
+    /// The supervisor's task ended without `terminate_all` (it was aborted): its children
+    /// are dropped as `Started` handles, which makes them orphans of this process.
+    fn drop(&mut self) {
+        for (pid, child) in self.children.drain() {
+            drop(child.into_started(pid));
+        }
     }
 }
 
@@ -177,16 +202,18 @@ impl DynSup {
         if spec.child_type == ChildType::Supervisor {
             self.supervisors += 1;
         }
-        self.children.insert(pid, Running { spec, started });
+        let parts = started.into_parts();
+        self.children.insert(pid, Running { spec, parts });
         pid
     }
 
-    fn remove(&mut self, pid: Pid) -> Option<Running> {
+    fn remove(&mut self, pid: Pid) -> Option<(ChildSpec, Started)> {
         let child = self.children.remove(&pid)?;
         if child.spec.child_type == ChildType::Supervisor {
             self.supervisors -= 1;
         }
-        Some(child)
+        let started = Started::from_parts(pid, child.parts, child.spec.shutdown);
+        Some((child.spec, started))
     }
 
     async fn start_child(
@@ -220,22 +247,16 @@ impl DynSup {
             self.forget_restarts(pid);
             return Ok(());
         }
-        let child = self.remove(pid).ok_or(ChildError::NotFound)?;
+        let (spec, started) = self.remove(pid).ok_or(ChildError::NotFound)?;
         self.forget_restarts(pid);
-        shutdown_one(
-            &mut self.core.inbox,
-            self.core.pid,
-            &child.spec.id,
-            child.started,
-        )
-        .await;
+        shutdown_one(&mut self.core.inbox, self.core.pid, &spec.id, started).await;
         Ok(())
     }
 
     fn which_children(&self) -> Vec<ChildInfo> {
-        let running = self.children.values().map(|child| ChildInfo {
+        let running = self.children.iter().map(|(pid, child)| ChildInfo {
             id: None,
-            pid: ChildPid::Running(child.started.pid()),
+            pid: ChildPid::Running(*pid),
             child_type: child.spec.child_type,
         });
         let restarting = self.restarting.values().map(|spec| ChildInfo {
@@ -297,13 +318,13 @@ impl DynSup {
 
     fn describe(&self, query: Query) -> Children {
         let restarts = |pid: Pid| self.restarts.get(&pid).copied().unwrap_or(0);
-        let running = |child: &Running| ChildDetail {
+        let running = |(pid, child): (&Pid, &Running)| ChildDetail {
             id: None,
-            pid: ChildPid::Running(child.started.pid()),
+            pid: ChildPid::Running(*pid),
             child_type: child.spec.child_type,
             restart: child.spec.restart,
             shutdown: child.spec.shutdown,
-            restarts: restarts(child.started.pid()),
+            restarts: restarts(*pid),
         };
         let restarting = |(last_pid, spec): (&Pid, &ChildSpec)| ChildDetail {
             id: None,
@@ -317,10 +338,15 @@ impl DynSup {
         let range = query.range(total);
         let offset = range.start;
         let children = match query {
-            Query::Child(pid) => self.children.get(&pid).map(running).into_iter().collect(),
+            Query::Child(pid) => self
+                .children
+                .get_key_value(&pid)
+                .map(running)
+                .into_iter()
+                .collect(),
             Query::Page { .. } => self
                 .children
-                .values()
+                .iter()
                 .map(running)
                 .chain(self.restarting.iter().map(restarting))
                 .skip(range.start)

@@ -513,6 +513,47 @@ impl Drop for Started {
     }
 }
 
+/// A [`Started`] less its pid and its shutdown, for an owner that keeps both anyway (a
+/// dynamic supervisor: the pid is its table's key, the shutdown is in the spec), so that
+/// every entry of its table is smaller and cheaper to move.
+///
+/// Unlike `Started` it does nothing when dropped: its owner must turn it back into a
+/// `Started` with [`Started::from_parts`] before it lets go of it, also when the owner
+/// itself is dropped.
+pub(crate) struct Parts {
+    control: ProcessRef,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Started {
+    /// Splits an armed handle; `from_parts` with the same pid and shutdown undoes it.
+    pub(crate) fn into_parts(self) -> Parts {
+        // Not dropped: `Started`'s drop would only find the handle empty, in a call.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        let inner = this
+            .inner
+            .take()
+            .expect("a child handle is armed until disarmed");
+        debug_assert_eq!(inner.pid, inner.control.pid());
+        Parts {
+            control: inner.control,
+            join: inner.join,
+        }
+    }
+
+    /// The handle that [`into_parts`](Started::into_parts) split.
+    pub(crate) fn from_parts(pid: Pid, parts: Parts, shutdown: Shutdown) -> Started {
+        Started {
+            inner: Some(Inner {
+                pid,
+                control: parts.control,
+                join: parts.join,
+                shutdown,
+            }),
+        }
+    }
+}
+
 impl Started {
     fn inner_ref(&self) -> Option<&Inner> {
         self.inner.as_ref()
