@@ -476,8 +476,10 @@ impl Started {
 
     /// The task's handle, for an owner that waits for its very end later; the child is no
     /// longer this handle's responsibility.
-    pub(crate) fn into_join(mut self) -> Option<JoinHandle<()>> {
-        self.inner.take().and_then(|inner| inner.join)
+    pub(crate) fn into_join(self) -> Option<JoinHandle<()>> {
+        // Not dropped: `Started`'s drop would only find the handle empty, in a call.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.inner.take().and_then(|inner| inner.join)
     }
 
     /// The child ended (or is someone else's now): dropping the handle does nothing more.
