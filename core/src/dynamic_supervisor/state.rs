@@ -371,3 +371,54 @@ impl DynSup {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::prelude::*;
+
+    struct Idle;
+
+    impl GenServer for Idle {
+        type Args = ();
+        type Call = Never;
+        type Reply = Never;
+        type Cast = Never;
+        type Info = Never;
+        type Continue = Never;
+
+        async fn init(_: ()) -> Init<Self> {
+            Init::Ok(Idle)
+        }
+    }
+
+    fn alive_tasks() -> usize {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    }
+
+    /// The children's handles are kept in parts: a supervisor aborted without its
+    /// `terminate_all` must still make them whole, so that they end with it.
+    #[tokio::test(start_paused = true)]
+    async fn an_aborted_dynamic_supervisor_takes_its_children_with_it() {
+        let dynamic = DynamicSupervisor::child_spec(
+            DynamicSupervisorOptions::new().name("an_aborted_dynamic_supervisor"),
+        )
+        .id("dyn")
+        .shutdown(Shutdown::BrutalKill);
+        let top = Supervisor::start_link([dynamic], SupervisorOptions::new(Strategy::OneForOne))
+            .await
+            .unwrap();
+        let sup =
+            DynamicSupervisor::whereis(&Name::local("an_aborted_dynamic_supervisor")).unwrap();
+        for _ in 0..3 {
+            sup.start_child(ChildSpec::worker::<Idle>(()))
+                .await
+                .unwrap();
+        }
+        assert_eq!(alive_tasks(), 1 + 1 + 3);
+        top.terminate_child("dyn").await.unwrap();
+        assert_eq!(alive_tasks(), 1, "only the top supervisor is left");
+        top.stop(ExitReason::Normal).await.unwrap();
+    }
+}
