@@ -69,8 +69,9 @@
 //! published while no page is open: an idle observer is a thread waiting on a socket.
 //! With a page open, the tree is walked every [`Observer::refresh`] (each supervisor
 //! answers a request for at most [`Observer::max_children`] children) and supervisors
-//! publish their notable events. `benches/overhead.rs` measures a start and exit (W1)
-//! and a call (W2) with a page open: both stay within noise of no observer at all.
+//! publish their notable events. bough's `benches/observer_overhead.rs` measures a start
+//! and exit (W1) and a call (W2) with a page open: both stay within noise of no observer at
+//! all.
 
 mod api;
 mod json;

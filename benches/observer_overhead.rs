@@ -1,7 +1,7 @@
 //! What an open observer page costs the program it watches: W1 (a start and an exit
 //! through a dynamic supervisor) and W2 (a call round trip) with no observer, then with an
 //! observer serving an open page (an event stream read on another thread, as a browser
-//! would). `cargo bench -p bough-observer --bench overhead`.
+//! would). `cargo bench -p bough-benches --bench observer_overhead`.
 //!
 //! Like `benches/operations.rs`, the program runs on a single-threaded runtime. The
 //! observer runs on its own thread; what lands on the program's thread is the supervisors
