@@ -171,23 +171,10 @@ fn walk<'a>(
     })
 }
 
-/// The children of `pid` worth looking at. A dynamic supervisor's children are read only
-/// when some are supervisors or some do not run: a pool of a million running workers is
-/// counted, not listed.
+/// The children of `pid` worth looking at, given `timeout` to answer; an unresponsive
+/// supervisor is a reason not to be ready.
 async fn ask(pid: Pid, timeout: Duration, reasons: &mut Vec<NotReady>) -> Option<Children> {
-    let answer = tokio::time::timeout(timeout, async {
-        let info = introspect::supervisor_info(pid).await?;
-        let count = info.count;
-        let dynamic = matches!(info.kind, introspect::SupervisorKind::Dynamic { .. });
-        let limit = if dynamic && count.supervisors == 0 && count.active == count.specs {
-            0
-        } else {
-            usize::MAX
-        };
-        introspect::children(pid, 0, limit).await
-    })
-    .await;
-    match answer {
+    match tokio::time::timeout(timeout, children_worth_reading(pid)).await {
         Ok(Ok(page)) => Some(page),
         // It exited between two questions: its own supervisor's answer, or the root's
         // liveness, says so.
@@ -197,4 +184,19 @@ async fn ask(pid: Pid, timeout: Duration, reasons: &mut Vec<NotReady>) -> Option
             None
         }
     }
+}
+
+/// The children of the supervisor `pid` that a walk of the tree must see: all of a static
+/// supervisor's; a dynamic supervisor's only when some are supervisors or some do not run,
+/// so that a pool of a million running workers is counted, not listed.
+pub(super) async fn children_worth_reading(pid: Pid) -> Result<Children, CallError> {
+    let info = introspect::supervisor_info(pid).await?;
+    let count = info.count;
+    let dynamic = matches!(info.kind, introspect::SupervisorKind::Dynamic { .. });
+    let limit = if dynamic && count.supervisors == 0 && count.active == count.specs {
+        0
+    } else {
+        usize::MAX
+    };
+    introspect::children(pid, 0, limit).await
 }

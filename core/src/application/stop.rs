@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Application;
+use super::{Application, health};
 use crate::child::ChildType;
 use crate::dynamic_supervisor::DynamicSupervisor;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process;
-use crate::supervisor::{ChildPid, Supervisor};
+use crate::supervisor::ChildPid;
 
 /// How an application's stop went.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,21 +85,17 @@ pub(super) async fn run(app: &Application, budget: Duration) -> StopReport {
 /// Tells every dynamic supervisor at or below `pid` to refuse new children.
 fn drain<'a>(pid: Pid, drained: &'a mut usize) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
     Box::pin(async move {
-        let children = if let Ok(sup) = DynamicSupervisor::from_pid(pid) {
-            if sup.drain().await.is_ok() {
-                *drained += 1;
-            }
-            // Only its supervisors are walked into: its workers may be a million.
-            match sup.count_children().await {
-                Ok(count) if count.supervisors > 0 => sup.which_children().await,
-                _ => return,
-            }
-        } else if let Ok(sup) = Supervisor::from_pid(pid) {
-            sup.which_children().await
-        } else {
+        // Drained before its children are read, so that a child supervisor it starts
+        // meanwhile is among them.
+        if let Ok(sup) = DynamicSupervisor::from_pid(pid)
+            && sup.drain().await.is_ok()
+        {
+            *drained += 1;
+        }
+        let Ok(page) = health::children_worth_reading(pid).await else {
             return;
         };
-        for child in children.into_iter().flatten() {
+        for child in page.children {
             if let (ChildType::Supervisor, ChildPid::Running(child)) = (child.child_type, child.pid)
             {
                 drain(child, drained).await;
