@@ -6,7 +6,8 @@
 //! A process that waits in `recv` must be woken by each push and signal (loom reports a
 //! deadlock otherwise); every message is refused, handled or abandoned, exactly one of them;
 //! and a call pushed while its server turns busy is seen as busy (or queued behind another
-//! message) by its caller, or nudged.
+//! message) by its caller, or nudged. A starter waiting for `init` is woken by its answer
+//! or by the exit, and gets exactly one of them.
 
 use std::task::{Context, Poll, Waker};
 
@@ -16,6 +17,7 @@ use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 use super::{Event, Letter, Mailbox};
+use crate::error::StartError;
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::control::{Control, SystemMsg};
@@ -49,7 +51,7 @@ fn mailbox<M>() -> Mailbox<M> {
 /// The process exits with `reason`: decided, then published.
 fn close(mailbox: &Mailbox<Note>, reason: ExitReason) -> ExitReason {
     mailbox.decide_exit(reason.clone());
-    mailbox.publish(reason)
+    mailbox.publish(reason, None)
 }
 
 fn bit(id: usize) -> usize {
@@ -188,5 +190,43 @@ fn loom_a_message_pushed_while_the_process_turns_busy_is_seen_busy_or_shown() {
         }
         close(&mailbox, ExitReason::Normal);
         assert_eq!(abandoned.load(SeqCst) & 0xff & current, 0);
+    });
+}
+
+#[test]
+fn loom_a_starter_is_woken_by_the_answer_or_the_exit_and_gets_the_right_one() {
+    loom::model(|| {
+        for outcome in 0..3 {
+            let mailbox = Arc::new(mailbox::<Note>());
+            // The process: `init` succeeds (and the process exits later), fails, or the
+            // process is killed before it answers.
+            let process = {
+                let mailbox = mailbox.clone();
+                thread::spawn(move || match outcome {
+                    0 => {
+                        mailbox.started();
+                        close(&mailbox, ExitReason::Normal);
+                    }
+                    1 => {
+                        mailbox.decide_exit(ExitReason::Shutdown);
+                        mailbox.publish(ExitReason::Shutdown, Some(StartError::Ignore));
+                    }
+                    _ => {
+                        mailbox.kill(ExitReason::Killed);
+                        mailbox.publish(ExitReason::Killed, None);
+                    }
+                })
+            };
+            let answer = block_on(std::future::poll_fn(|cx| mailbox.poll_start(cx)));
+            process.join().unwrap();
+            match (outcome, answer) {
+                (0, Ok(())) | (1, Err(StartError::Ignore)) => {}
+                (2, Err(StartError::Init(ExitReason::Killed))) => {}
+                (outcome, answer) => panic!("outcome {outcome} answered {answer:?}"),
+            }
+            if outcome > 0 {
+                assert!(mailbox.is_closed(), "a failed start is seen once published");
+            }
+        }
     });
 }

@@ -64,12 +64,11 @@ use crate::error::{CallError, ChildError, StartError};
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::control::{self, Control, ProcessRef, SystemMsg};
-use crate::process::life::{self, Exit, Parent, Spec, Starting};
+use crate::process::life::{self, Ack, Exit, Parent, Spec, Starting};
 use crate::process::mailbox::{Event, Letter, Mailbox};
 use crate::process::monitor::Monitor;
 use crate::process::{self, CatchUnwind};
 use crate::registry::Name;
-use crate::reply::ReplyTo;
 
 /// What a task finds in its mailbox: exit signals it trapped.
 pub(crate) enum TaskMsg {
@@ -376,7 +375,7 @@ where
 /// A task's life: the link to its owner, then its work, watching for its parent's stop.
 async fn run<F>(
     mailbox: Arc<TaskMailbox>,
-    ack: ReplyTo<Result<(), StartError>>,
+    ack: Ack,
     owner: Option<ProcessRef>,
     work: F,
     value: Option<Arc<Mutex<Option<F::Output>>>>,
@@ -396,7 +395,7 @@ where
             owner.unlink(me.pid());
         }
     }
-    ack.reply(Ok(()));
+    ack.started(&mailbox);
     let mut work = pin!(CatchUnwind::new(work));
     let ended = poll_fn(|cx| {
         if let Poll::Ready(done) = work.as_mut().poll(cx) {

@@ -107,7 +107,7 @@ pub(crate) fn spawn(
                 restarts: PidMap::default(),
                 draining: false,
             };
-            ack.reply(Ok(()));
+            ack.started(&sup.core.inbox.mailbox);
             core::run(sup).await
         },
     )

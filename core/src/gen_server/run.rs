@@ -17,7 +17,7 @@ use crate::exit::ExitReason;
 use crate::introspect::{self, StateError};
 use crate::pid::Pid;
 use crate::process::control::{Control, SystemMsg};
-use crate::process::life::{self, Exit, Parent, Spec, Starting};
+use crate::process::life::{self, Ack, Exit, Parent, Spec, Starting};
 use crate::process::mailbox::{Event, Letter, Mailbox};
 use crate::process::scope::catch_poll;
 use crate::process::{self, CatchUnwind, Down};
@@ -84,7 +84,7 @@ pub(crate) fn spawn<S: GenServer>(
 fn live<S: GenServer>(
     args: S::Args,
     mailbox: Arc<Mailbox<Envelope<S>>>,
-    ack: ReplyTo<Result<(), StartError>>,
+    ack: Ack,
 ) -> impl Future<Output = Exit> + Send {
     async move {
         let (mut state, mut next) = match CatchUnwind::new(S::init(args)).await {
@@ -98,7 +98,7 @@ fn live<S: GenServer>(
                 return Exit::not_started(reason.clone(), ack, StartError::Init(reason));
             }
         };
-        ack.reply(Ok(()));
+        ack.started(&mailbox);
         // The call that stopped the server, answered (or failed) once the exit is published,
         // so that its caller finds the name free.
         let mut stopping: Option<Stopping<S>> = None;

@@ -3,12 +3,14 @@
 
 use std::any::Any;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use parking_lot::Mutex;
 use tokio::task::AbortHandle;
 
 use super::life::Started;
 use super::monitor::{Down, MonitorRef, MonitorSlot};
+use crate::error::StartError;
 use crate::exit::ExitReason;
 use crate::introspect::StateError;
 use crate::pid::Pid;
@@ -50,6 +52,9 @@ pub(crate) trait Control: Send + Sync + 'static {
     /// Decides the exit reason unless it is decided already; returns the one that holds.
     fn decide_exit(&self, reason: ExitReason) -> ExitReason;
     fn set_abort(&self, abort: AbortHandle);
+    /// The starter's wait for `init`: `Ok` once it succeeded; the error once the process
+    /// exited without succeeding, its exit published.
+    fn poll_start(&self, cx: &mut Context<'_>) -> Poll<Result<(), StartError>>;
     /// Keeps a child started with `start_link` from inside this process; gives it back if
     /// this process is exiting.
     fn adopt(&self, child: Started) -> Result<(), Started>;
@@ -61,10 +66,6 @@ pub(crate) trait Control: Send + Sync + 'static {
     fn orphan(&self, child: Started) -> Result<(), Started>;
     /// The children this process must see end before its own exit is announced.
     fn take_orphans(&self) -> Vec<Started>;
-    /// Publishes the exit: refuses messages, fails queued calls, fires monitors and sends
-    /// exit signals to linked processes. The reason is the one decided before, if any,
-    /// `reason` otherwise; returns it.
-    fn publish(&self, reason: ExitReason) -> ExitReason;
     /// Keeps `registry` to be told when this process exits, once however often it is
     /// enrolled; false if the process is exiting.
     fn enroll(&self, registry: Arc<dyn Enrolled>) -> bool;

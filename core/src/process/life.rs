@@ -34,7 +34,7 @@ use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::mailbox::{Letter, Mailbox};
 use crate::registry::{Name, Registration};
-use crate::reply::{self, ReplyRx, ReplyTo};
+use crate::reply::ReplyTo;
 
 /// The live count, striped: each thread adds and subtracts on a stripe of its own, so that
 /// starts and exits on different cores never write one cache line. A process may be born
@@ -122,8 +122,20 @@ impl Parent {
     }
 }
 
-/// The starter to answer when `init` did not succeed, and the answer.
-pub(crate) type NotStarted = (ReplyTo<Result<(), StartError>>, StartError);
+/// A new process's one answer to its starter, given to its body: spent by
+/// [`Ack::started`] once `init` succeeded, or by [`Exit::not_started`].
+///
+/// The answer itself is kept in the process's mailbox, so this is only the right to give it.
+#[must_use = "a starter waits until its process answers"]
+pub(crate) struct Ack(());
+
+impl Ack {
+    /// `init` succeeded: OTP's `init_ack(ok)`; `mailbox` is the process's own.
+    #[inline]
+    pub(crate) fn started<M>(self, mailbox: &Mailbox<M>) {
+        mailbox.started();
+    }
+}
 
 /// How a process body ended.
 pub(crate) struct Exit {
@@ -136,7 +148,7 @@ pub(crate) struct Exit {
     /// name and the count are released; the parent hears nothing, as with OTP's
     /// `start_link`, whose failure the supervisor sees in its return value.
     /// Boxed: it is rare, and the exit is moved through every layer of the process's task.
-    pub(crate) not_started: Option<Box<NotStarted>>,
+    pub(crate) not_started: Option<Box<StartError>>,
 }
 
 impl Exit {
@@ -149,16 +161,13 @@ impl Exit {
         }
     }
 
-    pub(crate) fn not_started(
-        reason: ExitReason,
-        ack: ReplyTo<Result<(), StartError>>,
-        error: StartError,
-    ) -> Exit {
+    pub(crate) fn not_started(reason: ExitReason, ack: Ack, error: StartError) -> Exit {
+        let Ack(()) = ack;
         Exit {
             reason,
             waiter: None,
             after: None,
-            not_started: Some(Box::new((ack, error))),
+            not_started: Some(Box::new(error)),
         }
     }
 }
@@ -197,17 +206,15 @@ impl<M: Letter + Send + 'static> ExitNotice<M> {
             after,
             not_started,
         } = exit.unwrap_or_else(|| Exit::new(ExitReason::Killed, None));
-        let reason = self.control.publish(reason);
+        let started = not_started.is_none();
+        let reason = self
+            .control
+            .publish(reason, not_started.map(|boxed| *boxed));
         if let Some(after) = after {
             after();
         }
-        match not_started.map(|boxed| *boxed) {
-            Some((ack, error)) => ack.reply(Err(error)),
-            None => {
-                if let Some(parent) = self.parent.take() {
-                    parent.exit_signal(pid, Signal::Linked(reason));
-                }
-            }
+        if started && let Some(parent) = self.parent.take() {
+            parent.exit_signal(pid, Signal::Linked(reason));
         }
         if let Some(waiter) = waiter {
             waiter.reply(());
@@ -575,7 +582,6 @@ fn far_future() -> Instant {
 /// wait for a failed start's end.
 pub(crate) struct Starting {
     started: Option<Started>,
-    ack: ReplyRx<Result<(), StartError>>,
     /// A start that failed: the wait for its task's very end, which then gives the error.
     failing: Option<Pin<Box<dyn Future<Output = StartError> + Send>>>,
 }
@@ -595,13 +601,14 @@ impl Future for Starting {
         let failing = match this.failing.as_mut() {
             Some(failing) => failing,
             None => {
-                let answer = std::task::ready!(this.ack.poll_reply(cx));
+                let starting = this.started.as_ref().expect("a start is awaited once");
+                let answer = std::task::ready!(starting.control().poll_start(cx));
                 let mut started = this.started.take().expect("a start is awaited once");
+                // On an error the task has released its name and is ending; wait for its
+                // very end.
                 let error = match answer {
-                    Ok(Ok(())) => return Poll::Ready(Ok(started)),
-                    // The task has released its name and is ending; wait for its very end.
-                    Ok(Err(error)) => error,
-                    Err(_) => StartError::Init(ExitReason::Killed),
+                    Ok(()) => return Poll::Ready(Ok(started)),
+                    Err(error) => error,
                 };
                 this.failing.insert(Box::pin(async move {
                     started.ended(None).await;
@@ -635,7 +642,7 @@ pub(crate) struct Spec {
 
 /// The prologue of every process: a pid, a mailbox, the name (taken before anything runs),
 /// a place in the live count and the table, then the task, whose body runs its `init` and
-/// answers through the `ReplyTo` it is given, `Ok` before its loop, or
+/// answers through the [`Ack`] it is given, [`Ack::started`] before its loop, or
 /// [`Exit::not_started`].
 ///
 /// The starter then waits outside any run queue and is woken on the thread the new task
@@ -643,7 +650,7 @@ pub(crate) struct Spec {
 /// another worker.
 pub(crate) fn spawn<M, F>(
     spec: Spec,
-    body: impl FnOnce(Arc<Mailbox<M>>, ReplyTo<Result<(), StartError>>) -> F,
+    body: impl FnOnce(Arc<Mailbox<M>>, Ack) -> F,
 ) -> Result<(Arc<Mailbox<M>>, Starting), StartError>
 where
     M: Letter + Send + 'static,
@@ -669,12 +676,11 @@ where
     };
     let birth = Birth::new(registration);
     control::insert(pid, control.clone());
-    let (ack, answer) = reply::slot();
     // Boxed: tokio moves a task's future by value through its spawn and into its cell, and
     // writes the cell's whole stage at the end; with a box each of those is a pointer, not
     // a few hundred bytes (one allocation for about 300 instructions of copying).
     let join = tokio::spawn(Box::pin(Process {
-        body: Scoped::new(pid, body(mailbox.clone(), ack)),
+        body: Scoped::new(pid, body(mailbox.clone(), Ack(()))),
         reaping: None,
         notice: Some(ExitNotice {
             control: mailbox.clone(),
@@ -695,7 +701,6 @@ where
         mailbox,
         Starting {
             started: Some(started),
-            ack: answer,
             failing: None,
         },
     ))

@@ -25,6 +25,7 @@ use std::task::{Context, Poll, Waker};
 
 use tokio::task::AbortHandle;
 
+use crate::error::StartError;
 use crate::exit::ExitReason;
 use crate::pid::{Pid, PidMap};
 use crate::process::control::{Control, ProcessRef, Signal, Snapshot, SystemMsg, Watcher};
@@ -43,8 +44,8 @@ pub(crate) struct Mailbox<M> {
     /// as `parents` is), so that most exits release no registry and take no lock for it.
     enrolled: AtomicBool,
     /// When the process was born, for introspection. Eight bytes that cost nothing: with
-    /// the `Arc`'s counts the block is 200 bytes, and glibc's malloc gave the 192 it was
-    /// before a 208-byte chunk all the same.
+    /// the `Arc`'s counts the block is 232 bytes, and glibc's malloc gives the 224 it would
+    /// be without them a 240-byte chunk all the same.
     born: u64,
     state: Mutex<State<M>>,
 }
@@ -62,8 +63,22 @@ struct State<M> {
     trap_exit: bool,
     /// Set once the task is spawned; a kill that came before is carried out then.
     abort: Option<AbortHandle>,
+    /// The answer its starter waits for.
+    start: Start,
     /// Monitors, links and children; most processes never have any, so they cost a pointer.
     extras: Option<Box<Extras>>,
+}
+
+/// What the process's starter waits for: OTP's `init_ack`. Kept in the mailbox rather than
+/// in a reply slot of its own, which cost every start an allocation.
+enum Start {
+    /// `init` is running; the starter's waker, once it has looked.
+    Waiting(Option<Waker>),
+    /// `init` succeeded, or the starter took its answer.
+    Answered,
+    /// `init` did not succeed, or the process exited before it answered; set when the exit
+    /// is published, so the starter finds the names free.
+    Failed(Box<StartError>),
 }
 
 #[derive(Clone)]
@@ -136,6 +151,7 @@ impl<M> Mailbox<M> {
                 busy: true,
                 trap_exit: false,
                 abort: None,
+                start: Start::Waiting(None),
                 extras: None,
             }),
         }
@@ -223,6 +239,24 @@ impl<M> Mailbox<M> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// `init` succeeded: the starter may go on.
+    pub(crate) fn started(&self) {
+        let waker = {
+            let mut state = self.lock();
+            match std::mem::replace(&mut state.start, Start::Answered) {
+                Start::Waiting(waker) => waker,
+                // Answered once only: `Ack` is spent by its answer.
+                other => {
+                    state.start = other;
+                    None
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// Takes a waiting stop signal, leaving queued messages in place.
     pub(crate) fn take_signal(&self) -> Option<ExitReason> {
         self.lock().signal.take()
@@ -285,6 +319,69 @@ impl<M: Letter + Send + 'static> Mailbox<M> {
         for registry in registries {
             registry.release(self.pid);
         }
+    }
+
+    /// Publishes the exit: refuses messages, fails queued calls, fires monitors and sends
+    /// exit signals to linked processes. The reason is the one decided before, if any,
+    /// `reason` otherwise; returns it. A starter still waiting for `init` gets
+    /// `not_started`, or `Init(Killed)` when the process exited before answering.
+    pub(crate) fn publish(
+        &self,
+        reason: ExitReason,
+        not_started: Option<StartError>,
+    ) -> ExitReason {
+        let (reason, queue, extras, starter) = {
+            let mut state = self.lock();
+            let reason = match std::mem::replace(&mut state.life, Life::Running) {
+                Life::Running => reason,
+                Life::Exiting(decided) | Life::Exited(decided) => decided,
+            };
+            state.life = Life::Exited(reason.clone());
+            state.signal = None;
+            state.waker = None;
+            state.abort = None;
+            let starter = match &mut state.start {
+                Start::Waiting(waker) => {
+                    let waker = waker.take();
+                    let error = not_started.unwrap_or(StartError::Init(ExitReason::Killed));
+                    state.start = Start::Failed(Box::new(error));
+                    waker
+                }
+                Start::Answered | Start::Failed(_) => None,
+            };
+            // Most processes leave nothing queued: no empty queue to take and drop.
+            let queue = (!state.queue.is_empty()).then(|| std::mem::take(&mut state.queue));
+            (reason, queue, state.extras.take(), starter)
+        };
+        if let Some(starter) = starter {
+            starter.wake();
+        }
+        if let Some(queue) = queue {
+            // Dropping pending calls fails their callers with the reason now published.
+            queue.iter().for_each(Letter::abandon);
+            drop(queue);
+        }
+        if let Some(extras) = extras {
+            let Extras {
+                watchers,
+                links,
+                children,
+                orphans,
+                ..
+            } = *extras;
+            for (id, watcher) in watchers {
+                watcher.fire(id, self.pid, &reason);
+            }
+            for (_, linked) in links {
+                linked.exit_signal(self.pid, Signal::Linked(reason.clone()));
+            }
+            // Reaped already; whatever is left here came too late to be waited for.
+            children
+                .into_values()
+                .chain(orphans)
+                .for_each(Started::kill);
+        }
+        reason
     }
 
     fn kill_locked(&self, mut state: MutexGuard<'_, State<M>>, reason: ExitReason) {
@@ -526,47 +623,22 @@ impl<M: Letter + Send + 'static> Control for Mailbox<M> {
         self.take_orphans_locked()
     }
 
-    fn publish(&self, reason: ExitReason) -> ExitReason {
-        let (reason, queue, extras) = {
-            let mut state = self.lock();
-            let reason = match std::mem::replace(&mut state.life, Life::Running) {
-                Life::Running => reason,
-                Life::Exiting(decided) | Life::Exited(decided) => decided,
-            };
-            state.life = Life::Exited(reason.clone());
-            state.signal = None;
-            state.waker = None;
-            state.abort = None;
-            // Most processes leave nothing queued: no empty queue to take and drop.
-            let queue = (!state.queue.is_empty()).then(|| std::mem::take(&mut state.queue));
-            (reason, queue, state.extras.take())
-        };
-        if let Some(queue) = queue {
-            // Dropping pending calls fails their callers with the reason now published.
-            queue.iter().for_each(Letter::abandon);
-            drop(queue);
-        }
-        if let Some(extras) = extras {
-            let Extras {
-                watchers,
-                links,
-                children,
-                orphans,
-                ..
-            } = *extras;
-            for (id, watcher) in watchers {
-                watcher.fire(id, self.pid, &reason);
+    fn poll_start(&self, cx: &mut Context<'_>) -> Poll<Result<(), StartError>> {
+        let mut state = self.lock();
+        match &mut state.start {
+            Start::Answered => Poll::Ready(Ok(())),
+            Start::Waiting(waker) => {
+                match waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
             }
-            for (_, linked) in links {
-                linked.exit_signal(self.pid, Signal::Linked(reason.clone()));
-            }
-            // Reaped already; whatever is left here came too late to be waited for.
-            children
-                .into_values()
-                .chain(orphans)
-                .for_each(Started::kill);
+            Start::Failed(_) => match std::mem::replace(&mut state.start, Start::Answered) {
+                Start::Failed(error) => Poll::Ready(Err(*error)),
+                _ => unreachable!("matched just above"),
+            },
         }
-        reason
     }
 
     fn enroll(&self, registry: Arc<dyn Enrolled>) -> bool {
@@ -649,7 +721,7 @@ mod tests {
         assert_eq!(mb.decide_exit(ExitReason::Killed), ExitReason::Normal);
         assert_eq!(mb.exiting_reason(), Some(ExitReason::Normal));
         assert_eq!(mb.exit_reason(), None, "decided, not yet published");
-        assert_eq!(mb.publish(ExitReason::Killed), ExitReason::Normal);
+        assert_eq!(mb.publish(ExitReason::Killed, None), ExitReason::Normal);
         assert_eq!(mb.push(2), Err(2));
         assert_eq!(mb.exit_reason(), Some(ExitReason::Normal));
         assert!(mb.is_closed());

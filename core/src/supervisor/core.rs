@@ -13,7 +13,7 @@ use crate::error::{CallError, StartError};
 use crate::exit::ExitReason;
 use crate::pid::Pid;
 use crate::process::control::{Control, ProcessRef};
-use crate::process::life::{self, Exit, Parent, Spec, Starting};
+use crate::process::life::{self, Ack, Exit, Parent, Spec, Starting};
 use crate::process::mailbox::{Event, Mailbox};
 use crate::process::monitor::Monitor;
 use crate::registry::Name;
@@ -84,7 +84,7 @@ pub(crate) fn spawn<R, F>(
     type_name: &'static str,
     name: Option<Name>,
     parent: Parent,
-    body: impl FnOnce(Inbox<R>, ReplyTo<Result<(), StartError>>) -> F,
+    body: impl FnOnce(Inbox<R>, Ack) -> F,
 ) -> Result<Spawned<R>, StartError>
 where
     R: Requests,

@@ -16,7 +16,7 @@ use crate::exit::ExitReason;
 use crate::introspect::{ChildDetail, Children, Query, SupervisorInfo, SupervisorKind};
 use crate::pid::Pid;
 use crate::process::control::ProcessRef;
-use crate::process::life::{Exit, Parent, Started, Starting};
+use crate::process::life::{Ack, Exit, Parent, Started, Starting};
 use crate::process::mailbox::Mailbox;
 use crate::registry::Name;
 use crate::reply::ReplyTo;
@@ -189,12 +189,12 @@ impl Kind for StaticSup {
 
 impl StaticSup {
     /// The supervisor's `init` (start the children, in order), then its loop.
-    async fn live(mut self, specs: Vec<ChildSpec>, ack: ReplyTo<Result<(), StartError>>) -> Exit {
+    async fn live(mut self, specs: Vec<ChildSpec>, ack: Ack) -> Exit {
         if let Err(error) = self.start_all(specs).await {
             self.terminate_all().await;
             return Exit::not_started(ExitReason::Shutdown, ack, error);
         }
-        ack.reply(Ok(()));
+        ack.started(&self.core.inbox.mailbox);
         core::run(self).await
     }
 
