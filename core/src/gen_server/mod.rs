@@ -87,11 +87,12 @@
 //!   trapping OTP server would handle the queue first).
 //! - A call whose every [`ReplyTo`] was dropped without a reply fails at once with
 //!   [`CallError::NoReply`] instead of waiting for its time-out.
-//! - A call's time-out counts from the call, but its timer is armed only once the answer may
-//!   be slow: other messages were queued before it, the server was busy (a callback was
-//!   waiting on something) when the call came or became busy while the call waited, or it
-//!   deferred its reply. A prompt call costs no timer, which keeps calls near the cost of a
-//!   bare channel round trip. A callback that never yields (a loop with no `.await`) cannot
+//! - A call's timer is armed only once the answer may be slow: two or more messages were to
+//!   be handled before it (queued, or the one under way), the server was busy (a callback
+//!   was waiting on something) when the call came or became busy while the call waited, or
+//!   it deferred its reply. The time-out counts from the call, or, for a call with at most
+//!   one message before it, from the moment the server turned busy. A prompt call costs no
+//!   timer, which keeps calls near the cost of a bare channel round trip. A callback that never yields (a loop with no `.await`) cannot
 //!   be interrupted, so it delays its callers' time-outs too; OTP would preempt it.
 //! - A zero time-out fails unless the answer is there at once, as in OTP; since the server
 //!   runs on another task, that is almost always [`CallError::Timeout`].

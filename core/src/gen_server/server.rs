@@ -221,10 +221,11 @@ impl<S: GenServer> Call<'_, S> {
             .push(Envelope::Call(request, to))
             .map_err(|_| CallError::NoProc)?;
         self.rx = Some(rx);
-        // A call next in line at an idle server is handled as soon as the server runs; if
-        // it must wait behind other messages or a busy callback, its time-out counts from
-        // now and its timer is armed at once.
-        self.slow = pushed.busy || !pushed.first;
+        // A call at most one message behind at a server that is not busy is handled as soon
+        // as the server gets to it; should the server turn busy first, it nudges the call
+        // (`Mailbox::set_busy`), which then arms its timer. A call further back, or at a
+        // busy server, may wait long: its time-out counts from now, its timer armed at once.
+        self.slow = pushed.busy || pushed.ahead >= 2;
         if self.slow {
             self.since = Some(Instant::now());
         }

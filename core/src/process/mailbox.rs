@@ -59,6 +59,9 @@ struct State<M> {
     /// The process is in a callback that is waiting on something (or has not started its
     /// loop yet), so a message may wait a while before it is handled.
     busy: bool,
+    /// The process is not waiting in its receive: it runs a callback (or has not started
+    /// its loop yet), so a new message waits at least for that.
+    handling: bool,
     /// Exit signals from processes other than the parent arrive as messages.
     trap_exit: bool,
     /// Set once the task is spawned; a kill that came before is carried out then.
@@ -124,8 +127,9 @@ pub(crate) trait Letter: Sized {
 pub(crate) struct Pushed {
     /// The process is in a callback that waits on something.
     pub(crate) busy: bool,
-    /// Nothing was queued before this message.
-    pub(crate) first: bool,
+    /// How many messages the process handles before this one: those queued before it, and
+    /// the one it is handling, if it is handling one.
+    pub(crate) ahead: usize,
 }
 
 /// What a process finds in its mailbox.
@@ -149,6 +153,7 @@ impl<M> Mailbox<M> {
                 signal: None,
                 life: Life::Running,
                 busy: true,
+                handling: true,
                 trap_exit: false,
                 abort: None,
                 start: Start::Waiting(None),
@@ -180,11 +185,11 @@ impl<M> Mailbox<M> {
             if matches!(state.life, Life::Exited(_)) {
                 return Err(message);
             }
-            let first = state.queue.is_empty();
+            let ahead = state.queue.len() + usize::from(state.handling);
             state.queue.push_back(message);
             let pushed = Pushed {
                 busy: state.busy,
-                first,
+                ahead,
             };
             (state.waker.take(), pushed)
         };
@@ -194,20 +199,20 @@ impl<M> Mailbox<M> {
         Ok(pushed)
     }
 
-    /// Marks the process busy and nudges the message at the head of the queue.
+    /// Marks the process busy and nudges the first two queued messages.
     ///
-    /// Only the head can need it: a call pushed behind another message, or while the
-    /// process was busy, armed its own time-out when it was pushed. So this costs the same
-    /// whatever the queue's depth.
+    /// Only those two can need it: a call with two or more messages to be handled before
+    /// it (see [`Pushed::ahead`]), or pushed while the process was busy, armed its own
+    /// time-out when it was pushed, and the queue only moves forward. So this costs the
+    /// same whatever the queue's depth, and a call with one message before it (the usual
+    /// case with two callers) arms no timer unless the process does turn busy.
     pub(crate) fn set_busy(&self)
     where
         M: Letter,
     {
         let mut state = self.lock();
         state.busy = true;
-        if let Some(head) = state.queue.front() {
-            head.nudge();
-        }
+        state.queue.iter().take(2).for_each(Letter::nudge);
     }
 
     /// Marks the process as handling messages promptly again.
@@ -222,12 +227,15 @@ impl<M> Mailbox<M> {
         let mut state = self.lock();
         if let Some(reason) = state.signal.take() {
             coop.made_progress();
+            state.handling = true;
             return Poll::Ready(Event::Signal(reason));
         }
         if let Some(message) = state.queue.pop_front() {
             coop.made_progress();
+            state.handling = true;
             return Poll::Ready(Event::Message(message));
         }
+        state.handling = false;
         match &state.waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => state.waker = Some(cx.waker().clone()),
@@ -708,13 +716,13 @@ mod tests {
         let mb = mailbox();
         let pushed = mb.push(1).unwrap();
         assert!(pushed.busy, "busy until the process says otherwise");
-        assert!(pushed.first);
+        assert_eq!(pushed.ahead, 1, "handling its init");
         mb.set_idle();
         assert_eq!(
             mb.push(1),
             Ok(Pushed {
                 busy: false,
-                first: false
+                ahead: 2
             })
         );
         assert_eq!(mb.decide_exit(ExitReason::Normal), ExitReason::Normal);
@@ -725,6 +733,41 @@ mod tests {
         assert_eq!(mb.push(2), Err(2));
         assert_eq!(mb.exit_reason(), Some(ExitReason::Normal));
         assert!(mb.is_closed());
+    }
+
+    /// A call with one message before it arms no timer of its own; if the process turns
+    /// busy before reaching it, the call is nudged then, wherever it waits in the first two.
+    #[tokio::test]
+    async fn a_message_with_one_before_it_is_nudged_when_the_process_turns_busy() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NUDGED: AtomicUsize = AtomicUsize::new(0);
+        struct Noted(usize);
+        impl Letter for Noted {
+            fn nudge(&self) {
+                NUDGED.fetch_or(1 << self.0, Ordering::Relaxed);
+            }
+            fn system(_: SystemMsg) -> Option<Noted> {
+                None
+            }
+        }
+        let mb = Mailbox::new(Pid::from_raw(1), "Noted", None);
+        mb.set_idle();
+        // The process waits in its receive, then takes the first message.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(mb.poll_recv(&mut cx).is_pending());
+        assert_eq!(mb.push(Noted(0)).ok().unwrap().ahead, 0);
+        assert_eq!(mb.push(Noted(1)).ok().unwrap().ahead, 1);
+        assert!(matches!(mb.recv().await, Event::Message(Noted(0))));
+        // Handling the first, with the second queued: a third waits for two.
+        assert_eq!(mb.push(Noted(2)).ok().unwrap().ahead, 2);
+        assert_eq!(mb.push(Noted(3)).ok().unwrap().ahead, 3);
+        assert_eq!(NUDGED.load(Ordering::Relaxed), 0);
+        mb.set_busy();
+        assert_eq!(
+            NUDGED.load(Ordering::Relaxed),
+            0b0110,
+            "the first two queued"
+        );
     }
 
     /// Issue 12, fault 4: going busy used to visit every queued message, so draining a
@@ -752,8 +795,8 @@ mod tests {
         }
         assert_eq!(
             NUDGES.load(Ordering::Relaxed),
-            1000,
-            "one nudge, for the head"
+            2000,
+            "two nudges, for the first two queued"
         );
     }
 

@@ -73,6 +73,9 @@ impl<F> Scoped<F> {
 impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
 
+    // Always inlined into the process task's poll, whatever the inliner makes of the
+    // prologue around it: left out of line it was a call on every message a server handled.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _restore = enter(*this.pid);
