@@ -19,6 +19,7 @@
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -243,8 +244,10 @@ impl<M> Mailbox<M> {
         Poll::Pending
     }
 
-    pub(crate) async fn recv(&self) -> Event<M> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    /// The next event. A `poll_fn` rather than an `async fn`, which would be one more state
+    /// machine to resume on every message a server receives.
+    pub(crate) fn recv(&self) -> impl Future<Output = Event<M>> + '_ {
+        std::future::poll_fn(|cx| self.poll_recv(cx))
     }
 
     /// `init` succeeded: the starter may go on.
