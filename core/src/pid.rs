@@ -1,65 +1,53 @@
 //! Process identifiers: Elixir's `pid`.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The identity of one process: a GenServer, a supervisor or a dynamic supervisor.
 ///
-/// Every start gives a new `Pid`, never reused while the program runs, so a pid
-/// held after its process exited can never reach a newer process. A restarted child
-/// gets a new pid, as in OTP. `Pid` is `Copy`, eight bytes, and prints like Elixir's:
+/// A pid names a slot of the runtime's process table and the slot's generation, as an
+/// Erlang pid names a process table entry and a serial: `#PID<0.index.generation>`. Every
+/// start gives a pid never given before while the program runs, so a pid held after its
+/// process exited can never reach a newer process, even one in the same slot. A restarted
+/// child gets a new pid, as in OTP. `Pid` is `Copy` and eight bytes:
 ///
 /// ```
 /// # use bough_core::Pid;
 /// # let pid = Pid::from_raw(114);
 /// assert_eq!(pid.to_string(), "#PID<0.114.0>");
+/// assert_eq!(Pid::from_raw(114 | 3 << 32).to_string(), "#PID<0.114.3>");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pid(u64);
 
-/// The first pid of the next block to hand out; 0 is never a process's pid.
-static NEXT: AtomicU64 = AtomicU64::new(1);
-
-/// Pids a thread takes from `NEXT` at once.
-const BLOCK: u64 = 1024;
-
-thread_local! {
-    /// This thread's block of pids: the next one to give and the end of the block.
-    static BLOCK_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-}
-
 impl Pid {
-    /// A fresh pid, from this thread's block of pids. One counter shared by every thread
-    /// would put a cache line that all cores write on the path of every start; blocks touch
-    /// it once per thousand starts. Pids stay unique, but are no longer in start order
-    /// across threads. Relaxed ordering suffices: only uniqueness matters.
+    /// The pid of the process in slot `index`, of generation `generation`.
     #[inline]
-    pub(crate) fn next() -> Pid {
-        BLOCK_LEFT
-            .try_with(|left| {
-                let (next, end) = left.get();
-                if next < end {
-                    left.set((next + 1, end));
-                    return Pid(next);
-                }
-                let start = NEXT.fetch_add(BLOCK, Ordering::Relaxed);
-                left.set((start + 1, start + BLOCK));
-                Pid(start)
-            })
-            // A thread being torn down has no block: take a single pid.
-            .unwrap_or_else(|_| Pid(NEXT.fetch_add(1, Ordering::Relaxed)))
+    pub(crate) const fn new(index: u64, generation: u32) -> Pid {
+        Pid(index | (generation as u64) << 32)
     }
 
-    /// The pid with the given number, for tests and printing. Such a pid names no
-    /// process unless one was started with that number.
+    /// Its slot in the process table.
+    #[inline]
+    pub(crate) const fn index(self) -> u64 {
+        self.0 & 0xffff_ffff
+    }
+
+    /// How many processes its slot held before it.
+    #[inline]
+    pub(crate) const fn generation(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    /// The pid with the given number (see [`as_raw`](Pid::as_raw)), for tests and
+    /// printing. Such a pid names no process unless one was started with that number.
     pub const fn from_raw(n: u64) -> Pid {
         Pid(n)
     }
 
-    /// The number inside the pid (the middle part of `#PID<0.N.0>`).
+    /// The number inside the pid: its slot's index in the low 32 bits, the slot's
+    /// generation in the high 32 (the middle and last parts of `#PID<0.index.generation>`).
     pub const fn as_raw(self) -> u64 {
         self.0
     }
@@ -67,7 +55,7 @@ impl Pid {
 
 impl fmt::Display for Pid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#PID<0.{}.0>", self.0)
+        write!(f, "#PID<0.{}.{}>", self.index(), self.generation())
     }
 }
 
@@ -77,17 +65,18 @@ impl fmt::Debug for Pid {
     }
 }
 
-/// A map keyed by pid. Pids are unique counters, not attacker-chosen keys, so no SipHash
+/// A map keyed by pid. Pids are the runtime's own, not attacker-chosen keys, so no SipHash
 /// (which cost more than the rest of a dynamic supervisor's bookkeeping for a child).
 ///
-/// The hash's low bits, which pick the bucket, put each run of 64 consecutive pids in 64
-/// neighbouring buckets and scatter the runs over the table; its top bits, which the table
-/// compares first, are a mix of the whole pid. Children that come and go have recent,
-/// neighbouring pids, so they land in buckets that stay in cache even when a million idle
-/// children fill the table (a fully scattering hash made each start and exit a cache miss:
-/// a start with a million live children cost 80% more than with a thousand). Scattering the
-/// runs matters too: with the bare pid as the bucket, new pids wrapped around onto the
-/// solid block of old idle children and probed far through it.
+/// The hash's low bits, which pick the bucket, come from the pid's slot alone: they put
+/// each run of 64 neighbouring slots in 64 neighbouring buckets and scatter the runs over
+/// the table; its top bits, which the table compares first, are a mix of the whole pid.
+/// Children that come and go take the slots their predecessors just freed, so they land in
+/// the same few buckets, which stay in cache even when a million idle children fill the
+/// table (a fully scattering hash made each start and exit a cache miss: a start with a
+/// million live children cost 80% more than with a thousand). Scattering the runs matters
+/// too: with the bare slot as the bucket, new slots wrapped around onto the solid block of
+/// old idle children and probed far through it.
 pub(crate) type PidMap<V> = HashMap<Pid, V, BuildHasherDefault<PidHasher>>;
 
 /// Pids per run of neighbouring buckets.
@@ -110,8 +99,9 @@ impl Hasher for PidHasher {
     fn write_u64(&mut self, n: u64) {
         const SCATTER: u64 = 0x9E37_79B9_7F4A_7C15;
         let mixed = n.wrapping_mul(SCATTER);
-        let run = (n >> RUN_BITS).wrapping_mul(SCATTER) << RUN_BITS;
-        let low = run | (n & ((1 << RUN_BITS) - 1));
+        let slot = Pid(n).index();
+        let run = (slot >> RUN_BITS).wrapping_mul(SCATTER) << RUN_BITS;
+        let low = run | (slot & ((1 << RUN_BITS) - 1));
         self.0 = (mixed & !(u64::MAX >> 7)) | (low & (u64::MAX >> 7));
     }
 }
@@ -121,27 +111,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pids_are_unique_across_threads_and_blocks() {
-        let threads: Vec<_> = (0..4)
-            .map(|_| std::thread::spawn(|| (0..3 * BLOCK).map(|_| Pid::next()).collect::<Vec<_>>()))
-            .collect();
-        let mut all = std::collections::HashSet::new();
-        for thread in threads {
-            for pid in thread.join().unwrap() {
-                assert_ne!(pid.as_raw(), 0, "0 is no process's pid");
-                assert!(all.insert(pid), "{pid} was given twice");
-            }
-        }
-        assert_eq!(all.len(), 4 * 3 * BLOCK as usize);
+    fn pids_print_like_elixir_with_the_generation_last() {
+        assert_eq!(format!("{:?}", Pid::from_raw(7)), "#PID<0.7.0>");
+        assert_eq!(Pid::from_raw(7).as_raw(), 7);
+        let pid = Pid::new(7, 2);
+        assert_eq!(pid.to_string(), "#PID<0.7.2>");
+        assert_eq!((pid.index(), pid.generation()), (7, 2));
+        assert_eq!(Pid::from_raw(pid.as_raw()), pid);
+        assert_ne!(pid, Pid::new(7, 3));
+        assert_eq!(Pid::new(u64::from(u32::MAX), u32::MAX).as_raw(), u64::MAX);
     }
 
     #[test]
-    fn pids_are_unique_and_print_like_elixir() {
-        let a = Pid::next();
-        let b = Pid::next();
-        assert_ne!(a, b);
-        assert_eq!(format!("{:?}", Pid::from_raw(7)), "#PID<0.7.0>");
-        assert_eq!(Pid::from_raw(7).as_raw(), 7);
+    fn a_slot_keeps_its_buckets_whatever_its_generation() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<PidHasher>::default();
+        let bucket = |pid: Pid| build.hash_one(pid) & ((1 << 16) - 1);
+        let top = |pid: Pid| build.hash_one(pid) >> 57;
+        assert_eq!(bucket(Pid::new(640, 0)), bucket(Pid::new(640, 9)));
+        let tops: std::collections::HashSet<u64> =
+            (0..128).map(|g| top(Pid::new(640, g))).collect();
+        assert!(tops.len() > 64, "generations tell apart by the top bits");
     }
 
     #[test]

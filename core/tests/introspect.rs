@@ -497,6 +497,7 @@ async fn children_come_in_pages_and_non_supervisors_are_refused() {
         seen.extend(page.children.iter().map(|c| c.pid.pid().unwrap()));
     }
     seen.sort();
+    started.sort();
     assert_eq!(seen, started, "the pages cover every child once");
     let past = introspect::children(sup.pid(), 50, 4).await.unwrap();
     assert_eq!((past.offset, past.children.len()), (10, 0));

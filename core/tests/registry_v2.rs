@@ -119,7 +119,7 @@ async fn core_65_many_processes_register_under_one_key_each_with_a_value() {
 
     assert_eq!(
         sorted(topics.lookup("news")),
-        [(a.pid(), 1), (a.pid(), 2), (b.pid(), 4)],
+        sorted(vec![(a.pid(), 1), (a.pid(), 2), (b.pid(), 4)]),
         "a process may register under a key more than once"
     );
     assert_eq!(sorted(topics.keys(a.pid())), ["news", "sport"]);
@@ -128,7 +128,7 @@ async fn core_65_many_processes_register_under_one_key_each_with_a_value() {
     assert_eq!(topics.count_matching("news", |v| *v % 2 == 0), 2);
     assert_eq!(
         sorted(topics.lookup_matching("news", |v| *v > 1)),
-        [(a.pid(), 2), (b.pid(), 4)]
+        sorted(vec![(a.pid(), 2), (b.pid(), 4)])
     );
     assert_eq!(
         topics.select(|key, pid, _| *key == "sport" && pid == a.pid()),

@@ -10,15 +10,18 @@ use bough_core::{ChildPid, ChildType, Pid, Restart, Shutdown, Strategy};
 use serde::Serialize;
 
 /// A pid, both ways: `raw` for URLs and keys, `text` as Elixir prints it.
+///
+/// `raw` is [`Pid::as_raw`] as a string: a pid of a late generation is a number above
+/// 2^53, which a JavaScript number would round.
 #[derive(Serialize, PartialEq, Eq)]
 pub(crate) struct PidJson {
-    raw: u64,
+    raw: String,
     text: String,
 }
 
 fn pid(pid: Pid) -> PidJson {
     PidJson {
-        raw: pid.as_raw(),
+        raw: pid.as_raw().to_string(),
         text: pid.to_string(),
     }
 }
@@ -367,6 +370,6 @@ mod tests {
     #[test]
     fn pids_are_written_both_ways() {
         let json = serde_json::to_value(pid(Pid::from_raw(7))).unwrap();
-        assert_eq!(json, serde_json::json!({"raw": 7, "text": "#PID<0.7.0>"}));
+        assert_eq!(json, serde_json::json!({"raw": "7", "text": "#PID<0.7.0>"}));
     }
 }

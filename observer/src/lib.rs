@@ -52,8 +52,10 @@
 //!
 //! # The HTTP API
 //!
-//! The page uses a small JSON API, which scripts can use too. Pids are written as their
-//! number (`42` for `#PID<0.42.0>`; the `#PID<..>` form is accepted too).
+//! The page uses a small JSON API, which scripts can use too. A pid is written as an object
+//! with its `text` (`#PID<0.42.3>`) and its `raw` number ([`Pid::as_raw`]) as a string, so
+//! that JavaScript reads it exactly; routes take that number (`42` for `#PID<0.42.0>`),
+//! and the `#PID<..>` form too.
 //!
 //! | route                                      | answer                                        |
 //! |--------------------------------------------|-----------------------------------------------|
@@ -361,24 +363,28 @@ impl fmt::Debug for Running {
     }
 }
 
-/// Reads a pid as the API writes it: `42`, `<0.42.0>` or `#PID<0.42.0>`.
+/// Reads a pid as the API writes it: its number (`42`, or `12884901930` for
+/// `#PID<0.42.3>`), `<0.42.3>` or `#PID<0.42.3>`.
 pub fn parse_pid(text: &str) -> Option<Pid> {
     let text = text.trim();
     let inner = text
         .strip_prefix("#PID<")
         .or_else(|| text.strip_prefix('<'))
         .and_then(|rest| rest.strip_suffix('>'));
-    let number = match inner {
-        Some(inner) => {
-            let mut parts = inner.split('.');
-            match (parts.next(), parts.next(), parts.next(), parts.next()) {
-                (Some("0"), Some(number), Some("0"), None) => number,
-                _ => return None,
-            }
-        }
-        None => text,
+    let Some(inner) = inner else {
+        return text.parse().ok().map(Pid::from_raw);
     };
-    number.parse().ok().map(Pid::from_raw)
+    let mut parts = inner.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("0"), Some(index), Some(generation), None) => {
+            let index: u32 = index.parse().ok()?;
+            let generation: u32 = generation.parse().ok()?;
+            Some(Pid::from_raw(
+                u64::from(generation) << 32 | u64::from(index),
+            ))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +396,11 @@ mod tests {
         for text in ["42", "<0.42.0>", "#PID<0.42.0>", " 42 "] {
             assert_eq!(parse_pid(text), Some(Pid::from_raw(42)), "{text}");
         }
+        let later = Pid::from_raw(3 << 32 | 42);
+        assert_eq!(later.to_string(), "#PID<0.42.3>");
+        for text in ["12884901930", "<0.42.3>", "#PID<0.42.3>"] {
+            assert_eq!(parse_pid(text), Some(later), "{text}");
+        }
         for text in [
             "",
             "x",
@@ -398,6 +409,8 @@ mod tests {
             "-1",
             "#PID<0.42.0",
             "<0.4.2.0>",
+            "<0.4294967296.0>",
+            "<0.42.-1>",
         ] {
             assert_eq!(parse_pid(text), None, "{text}");
         }

@@ -114,6 +114,15 @@ impl Tree {
     }
 }
 
+/// A pid's number as the API writes it: a string, which JavaScript reads exactly.
+fn raw(pid: &Value) -> u64 {
+    pid["raw"]
+        .as_str()
+        .expect("a pid's raw is a string")
+        .parse()
+        .unwrap()
+}
+
 fn ids(node: &Value) -> Vec<&str> {
     node["children"]
         .as_array()
@@ -169,7 +178,7 @@ async fn the_tree_has_every_node_and_counts_what_it_leaves_out() {
     let (status, body) = tree.get("/api/tree").await;
     assert_eq!(status, StatusCode::OK);
     let root = &body["root"];
-    assert_eq!(root["pid"]["raw"], tree.root.pid().as_raw());
+    assert_eq!(root["pid"]["raw"], tree.root.pid().as_raw().to_string());
     assert_eq!(root["pid"]["text"], tree.root.pid().to_string());
     assert_eq!(root["info"]["kind"], "supervisor");
     assert_eq!(root["supervisor"]["strategy"], "one_for_one");
@@ -214,7 +223,7 @@ async fn the_tree_has_every_node_and_counts_what_it_leaves_out() {
 #[tokio::test]
 async fn children_page_through_a_dynamic_supervisor() {
     let tree = tree("api_pages", 120).await;
-    let jobs = tree.jobs.pid().as_raw();
+    let jobs = tree.jobs.pid().as_raw().to_string();
     let mut seen = Vec::new();
     for offset in [0, 50, 100] {
         let (status, page) = tree
@@ -227,7 +236,7 @@ async fn children_page_through_a_dynamic_supervisor() {
         for child in page["children"].as_array().unwrap() {
             assert_eq!(child["child"]["state"], "running");
             assert_eq!(child["info"]["parent"]["raw"], jobs);
-            seen.push(child["pid"]["raw"].as_u64().unwrap());
+            seen.push(raw(&child["pid"]));
         }
     }
     seen.sort_unstable();
@@ -235,7 +244,13 @@ async fn children_page_through_a_dynamic_supervisor() {
     assert_eq!(seen.len(), 120, "the pages cover every child once");
 
     // The pid in its printed form works too.
-    let printed = format!("%23PID%3C0.{jobs}.0%3E");
+    let printed = tree
+        .jobs
+        .pid()
+        .to_string()
+        .replace('#', "%23")
+        .replace('<', "%3C")
+        .replace('>', "%3E");
     let (status, page) = tree.get(&format!("/api/children/{printed}?limit=1")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["children"].as_array().unwrap().len(), 1);
@@ -275,7 +290,10 @@ async fn a_process_shows_its_info_its_place_and_its_state_if_it_opts_in() {
     let (status, body) = tree.get(&format!("/api/process/{}", cache.as_raw())).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["info"]["name"], "api_process_cache");
-    assert_eq!(body["info"]["parent"]["raw"], tree.root.pid().as_raw());
+    assert_eq!(
+        body["info"]["parent"]["raw"],
+        tree.root.pid().as_raw().to_string()
+    );
     assert_eq!(body["info"]["message_queue_len"], 0);
     assert_eq!(body["child"]["id"], "cache");
     assert_eq!(body["state"], "Worker {\n    label: \"cache\",\n}");
@@ -382,17 +400,17 @@ async fn the_event_stream_sends_the_tree_then_crashes_and_restarts_as_they_happe
     let mut buffer = String::new();
     let first = next_event(&mut stream, &mut buffer, "tree", |_| true).await;
     assert_eq!(ids(&first["root"]), ["cache", "jobs"]);
-    let old = first["root"]["children"][0]["pid"]["raw"].as_u64().unwrap();
+    let old = raw(&first["root"]["children"][0]["pid"]);
 
     gen_server::cast::<Worker>(Name::local("api_events_cache"), "disk on fire");
-    let sup = tree.root.pid().as_raw();
+    let sup = tree.root.pid().as_raw().to_string();
     let crash = next_event(&mut stream, &mut buffer, "tree_event", |event| {
         event["supervisor"]["raw"] == sup
     })
     .await;
     assert_eq!(crash["kind"], "exited");
     assert_eq!(crash["child_id"], "cache");
-    assert_eq!(crash["pid"]["raw"], old);
+    assert_eq!(raw(&crash["pid"]), old);
     assert_eq!(crash["reason"], "disk on fire");
     assert_eq!(crash["restarting"], true);
     assert_eq!(crash["abnormal"], true);
@@ -401,12 +419,12 @@ async fn the_event_stream_sends_the_tree_then_crashes_and_restarts_as_they_happe
     })
     .await;
     assert_eq!(restart["kind"], "restarted");
-    let new = restart["pid"]["raw"].as_u64().unwrap();
+    let new = raw(&restart["pid"]);
     assert_ne!(new, old);
 
     // The tree follows: the restarted child, with its new pid and its count.
     let after = next_event(&mut stream, &mut buffer, "tree", |tree| {
-        tree["root"]["children"][0]["pid"]["raw"] == new
+        raw(&tree["root"]["children"][0]["pid"]) == new
     })
     .await;
     assert_eq!(after["root"]["children"][0]["child"]["restarts"], 1);
@@ -440,7 +458,7 @@ async fn a_root_by_name_is_followed_and_a_missing_one_is_reported() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["root"]["pid"]["raw"], sup.pid().as_raw());
+    assert_eq!(body["root"]["pid"]["raw"], sup.pid().as_raw().to_string());
     assert_eq!(body["root"]["info"]["name"], name);
     drop(observer);
     sup.stop(ExitReason::Shutdown).await.unwrap();

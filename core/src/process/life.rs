@@ -659,7 +659,7 @@ where
     M: Letter + Send + 'static,
     F: Future<Output = Exit> + Send + 'static,
 {
-    let pid = Pid::next();
+    let pid = super::table::reserve();
     let parent = spec.parent.resolve();
     let parent_pid = parent.as_ref().map(|parent| parent.pid());
     let mailbox = Arc::new(if spec.trap_exit {
@@ -671,7 +671,8 @@ where
     let registration = match spec.name {
         Some(name) => {
             let handle = mailbox.clone();
-            let registration = Registration::take(name.clone(), pid, handle, spec.type_name)?;
+            let registration = Registration::take(name.clone(), pid, handle, spec.type_name)
+                .inspect_err(|_| control::remove(pid))?;
             crate::introspect::names::insert(pid, name);
             Some(registration)
         }

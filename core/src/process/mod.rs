@@ -54,6 +54,7 @@ pub(crate) mod life;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;
 pub(crate) mod scope;
+mod table;
 
 pub use control_api::{exit, is_alive, kill, link, trap_exit, unlink};
 pub use life::process_count;

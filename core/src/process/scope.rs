@@ -159,7 +159,7 @@ mod tests {
                 assert_eq!(try_self_pid(), Some(self.0));
             }
         }
-        let pid = Pid::next();
+        let pid = Pid::from_raw(1001);
         let body = Scoped::new(pid, async move {
             let _check = Check(pid);
             std::future::pending::<()>().await;
@@ -175,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn self_pid_is_scoped_to_the_process() {
         assert_eq!(try_self_pid(), None);
-        let pid = Pid::next();
+        let pid = Pid::from_raw(1002);
         let seen = Scoped::new(pid, async { self_pid() }).await;
         assert_eq!(seen, pid);
         assert_eq!(try_self_pid(), None);
@@ -189,7 +189,7 @@ mod tests {
                 panic!("drop bomb");
             }
         }
-        let body = Scoped::new(Pid::next(), async move {
+        let body = Scoped::new(Pid::from_raw(1003), async move {
             let _bomb = Bomb;
             std::future::pending::<()>().await;
         });
