@@ -12,9 +12,9 @@
 //! Ok(#PID<0.3.0>)
 //! save data [rule_1, rule_2, rule_3]
 //! work done
-//! worker #PID<0.4.0> started with http://auth_service.some_cluster.data_center/rules
+//! worker #PID<0.3.1> started with http://auth_service.some_cluster.data_center/rules
 //! load data from http://auth_service.some_cluster.data_center/rules
-//! Ok(#PID<0.4.0>)
+//! Ok(#PID<0.3.1>)
 //! save data [rule_1, rule_2, rule_3]
 //! work done
 //! ChildCount { specs: 0, active: 0, supervisors: 0, workers: 0 }

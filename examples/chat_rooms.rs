@@ -19,7 +19,7 @@
 //! ann joined elixir: ["ann"]
 //! rooms running: 2, posts so far: 2
 //! room rust crashed: panic: room rust swallowed a poison message
-//! room rust opened as #PID<0.6.0>
+//! room rust opened as #PID<0.4.1>
 //! a call queued behind the poison: Err(Exited(Panic("room rust swallowed a poison message")))
 //! history of rust after its restart: []
 //! rooms running: 2, posts so far: 2
