@@ -92,8 +92,9 @@
 //!   was waiting on something) when the call came or became busy while the call waited, or
 //!   it deferred its reply. The time-out counts from the call, or, for a call with at most
 //!   one message before it, from the moment the server turned busy. A prompt call costs no
-//!   timer, which keeps calls near the cost of a bare channel round trip. A callback that never yields (a loop with no `.await`) cannot
-//!   be interrupted, so it delays its callers' time-outs too; OTP would preempt it.
+//!   timer, which keeps calls near the cost of a bare channel round trip. A callback that
+//!   never yields (a loop with no `.await`) cannot be interrupted, so it delays its callers'
+//!   time-outs too; OTP would preempt it.
 //! - A zero time-out fails unless the answer is there at once, as in OTP; since the server
 //!   runs on another task, that is almost always [`CallError::Timeout`].
 //! - Init time-outs (`start_link(..., timeout: t)`) are not provided; use `tokio::time`.
