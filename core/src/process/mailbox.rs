@@ -254,13 +254,14 @@ impl<M> Mailbox<M> {
     pub(crate) fn started(&self) {
         let waker = {
             let mut state = self.lock();
-            match std::mem::replace(&mut state.start, Start::Answered) {
-                Start::Waiting(waker) => waker,
-                // Answered once only: `Ack` is spent by its answer.
-                other => {
-                    state.start = other;
-                    None
+            match &mut state.start {
+                Start::Waiting(waker) => {
+                    let waker = waker.take();
+                    state.start = Start::Answered;
+                    waker
                 }
+                // Answered once only: `Ack` is spent by its answer.
+                Start::Answered | Start::Failed(_) => None,
             }
         };
         if let Some(waker) = waker {

@@ -156,7 +156,7 @@ impl Table {
     #[inline]
     pub(crate) fn remove(&self, pid: Pid, free: &mut Free) -> Option<ProcessRef> {
         let slot = self.slot(pid)?;
-        let removed = {
+        let (removed, next) = {
             let mut entry = slot.entry.lock();
             if entry.generation != pid.generation() {
                 return None;
@@ -168,9 +168,9 @@ impl Table {
                 return removed;
             };
             entry.generation = next;
-            removed
+            (removed, next)
         };
-        free.0.push(Pid::new(pid.index(), pid.generation() + 1));
+        free.0.push(Pid::new(pid.index(), next));
         if free.0.len() >= 3 * BATCH {
             self.spill(free);
         }
